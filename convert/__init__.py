@@ -1,0 +1,7 @@
+"""Build side of fer-edge: train the Keras models, export them to TFLite and ONNX, quantize, verify.
+
+Everything that needs TensorFlow imports it inside the function that uses it, so the data loaders
+stay usable (by the benchmarks, say) without it.
+"""
+
+__version__ = "0.1.0"

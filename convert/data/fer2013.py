@@ -1,0 +1,119 @@
+"""Loader for the original FER-2013 file (``fer2013.csv`` or ``.csv.gz``: columns emotion, pixels, Usage)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from runtime.manifest import FER2013_LABELS
+
+SPLITS = ("Training", "PublicTest", "PrivateTest")
+IMAGE_SIDE = 48
+_PIXELS = IMAGE_SIDE * IMAGE_SIDE
+_HEADER = ["emotion", "pixels", "Usage"]
+
+
+class MalformedDataError(ValueError):
+    """A row of a data file is not what the format says; the message names the line."""
+
+
+@dataclass(frozen=True)
+class FaceSet:
+    """Faces of one split: images (N, 48, 48) uint8, labels (N,) int64 in FER-2013 order, rows (N,) file rows."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    rows: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, index: np.ndarray) -> FaceSet:
+        return FaceSet(self.images[index], self.labels[index], self.rows[index])
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def _parse_pixels(text: str, line: int) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # np.fromstring stops at a bad token; we check length
+        values = np.fromstring(text, dtype=np.int32, sep=" ")
+    if values.size != _PIXELS:
+        raise MalformedDataError(
+            f"line {line}: pixels must be {_PIXELS} space-separated integers, got {values.size} readable values"
+        )
+    if values.min() < 0 or values.max() > 255:
+        raise MalformedDataError(f"line {line}: pixel values must lie in 0..255")
+    return values.astype(np.uint8)
+
+
+def load_fer2013(path: str | Path, splits: tuple[str, ...] = SPLITS) -> dict[str, FaceSet]:
+    """Reads FER-2013 into one FaceSet per requested split (about 3 s for the whole file).
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        MalformedDataError: the header or a row is malformed; the message names the line and the problem.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"FER-2013 file not found: {path}")
+    unknown = set(splits) - set(SPLITS)
+    if unknown:
+        raise ValueError(f"unknown FER-2013 split(s) {sorted(unknown)}; choose from {SPLITS}")
+    images: dict[str, list[np.ndarray]] = {s: [] for s in splits}
+    labels: dict[str, list[int]] = {s: [] for s in splits}
+    rows: dict[str, list[int]] = {s: [] for s in splits}
+    try:
+        with _open_text(path) as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header != _HEADER:
+                raise MalformedDataError(f"line 1: header must be {','.join(_HEADER)}, got {header}")
+            for row_index, row in enumerate(reader):
+                line = row_index + 2
+                if len(row) != 3:
+                    raise MalformedDataError(f"line {line}: expected 3 fields, got {len(row)}")
+                emotion, pixels, usage = row
+                if usage not in SPLITS:
+                    raise MalformedDataError(f"line {line}: Usage must be one of {SPLITS}, got {usage!r}")
+                if not emotion.isdigit() or int(emotion) >= len(FER2013_LABELS):
+                    raise MalformedDataError(f"line {line}: emotion must be an integer 0..6, got {emotion!r}")
+                if usage not in images:
+                    continue
+                images[usage].append(_parse_pixels(pixels, line))
+                labels[usage].append(int(emotion))
+                rows[usage].append(row_index)
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
+        raise MalformedDataError(f"{path} cannot be read as FER-2013 CSV: {exc}") from exc
+    return {
+        s: FaceSet(
+            np.asarray(images[s], dtype=np.uint8).reshape(-1, IMAGE_SIDE, IMAGE_SIDE),
+            np.asarray(labels[s], dtype=np.int64),
+            np.asarray(rows[s], dtype=np.int64),
+        )
+        for s in splits
+    }
+
+
+def load_ferplus_majority(path: str | Path) -> np.ndarray:
+    """FER+ majority labels as FER-2013 class indices, one per FER-2013 row; -1 where the majority is not
+    one of the 7 emotions (Contempt, Unknown, NF) or there is none."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"FER+ majority-label file not found: {path}")
+    index = {name: i for i, name in enumerate(FER2013_LABELS)}
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or "ferplus_majority" not in reader.fieldnames:
+            raise MalformedDataError(f"{path}: line 1 has no 'ferplus_majority' column")
+        return np.asarray([index.get(row["ferplus_majority"], -1) for row in reader], dtype=np.int64)

@@ -1,0 +1,38 @@
+"""Where the shared data lives: an environment variable first, then ``../shared/data`` beside the project."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_ENV = "FER_EDGE_DATA"
+FER2013_ENV = "FER2013_CSV"
+
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def data_root() -> Path:
+    """The shared data folder: ``$FER_EDGE_DATA``, else ``../shared/data`` beside the project (may not exist)."""
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV]).expanduser()
+    return _PROJECT_ROOT.parent / "shared" / "data"
+
+
+def default_fer2013() -> Path | None:
+    """``$FER2013_CSV``, else ``fer2013/fer2013.csv.gz`` (or ``.csv``) under the data root, if present."""
+    if os.environ.get(FER2013_ENV):
+        return Path(os.environ[FER2013_ENV]).expanduser()
+    for name in ("fer2013.csv.gz", "fer2013.csv"):
+        candidate = data_root() / "fer2013" / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def default_ferplus() -> Path | None:
+    candidate = data_root() / "fer2013" / "ferplus_majority_labels.csv"
+    return candidate if candidate.is_file() else None
+
+
+def media_dir() -> Path:
+    return data_root() / "media"

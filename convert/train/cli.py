@@ -1,0 +1,87 @@
+"""`fer-train`: train the emotion models on FER-2013 or the expressiveness model on interview videos."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from convert.data.paths import default_fer2013, default_ferplus
+from convert.train.models import ARCHITECTURES
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fer-train", description=__doc__)
+    parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
+    parser.add_argument("--log", type=Path, help="also append the progress log to this file")
+    sub = parser.add_subparsers(dest="task", required=True)
+
+    emo = sub.add_parser("emotion", help="7-class emotion model on FER-2013")
+    emo.add_argument("--arch", choices=ARCHITECTURES, default="cnn")
+    emo.add_argument("--data", type=Path, default=default_fer2013(),
+                     help="fer2013.csv(.gz) (default: $FER2013_CSV or ../shared/data/fer2013/fer2013.csv.gz)")
+    emo.add_argument("--ferplus", type=Path, default=default_ferplus(), help="FER+ majority labels, for the report")
+    emo.add_argument("--run-dir", type=Path, required=True, help="checkpoints, state and log; resumed if present")
+    emo.add_argument("--out", type=Path, help="write the best model here (.keras) with its manifest")
+    emo.add_argument("--epochs", type=int)
+    emo.add_argument("--batch-size", type=int)
+    emo.add_argument("--learning-rate", type=float)
+    emo.add_argument("--input-side", type=int)
+    emo.add_argument("--seed", type=int, default=1234)
+    emo.add_argument("--limit", type=int, help="use at most this many faces per split (smoke runs)")
+
+    exp = sub.add_parser("expressiveness", help="3-class expressiveness model from interview videos")
+    exp.add_argument("--metadata", type=Path, required=True, help="metadata.jsonl (file_name, facial_expression)")
+    exp.add_argument("--videos", type=Path, required=True, help="folder holding the videos")
+    exp.add_argument("--run-dir", type=Path, required=True)
+    exp.add_argument("--out", type=Path)
+    exp.add_argument("--frame-skip", type=int, default=15, help="use every N-th frame")
+    exp.add_argument("--max-frames", type=int, default=20, help="faces taken per video at most")
+    exp.add_argument("--epochs", type=int, default=30)
+    exp.add_argument("--batch-size", type=int, default=64)
+    exp.add_argument("--learning-rate", type=float, default=1e-3)
+    exp.add_argument("--val-fraction", type=float, default=0.2)
+    exp.add_argument("--seed", type=int, default=1234)
+    return parser
+
+
+def _configure(threads: int, log_file: Path | None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _configure(args.threads, args.log)
+    try:
+        if args.task == "emotion":
+            from convert.train.emotion import train_emotion
+
+            if args.data is None:
+                raise FileNotFoundError("no FER-2013 file: pass --data or set FER2013_CSV")
+            train_emotion(args.arch, args.data, args.run_dir, args.out, epochs=args.epochs,
+                          batch_size=args.batch_size, learning_rate=args.learning_rate,
+                          input_side=args.input_side, ferplus=args.ferplus, seed=args.seed, limit=args.limit)
+        else:
+            from convert.train.expressiveness import train_expressiveness
+
+            train_expressiveness(args)
+    except (FileNotFoundError, ValueError) as exc:
+        logging.getLogger("fer-train").error("%s", exc)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

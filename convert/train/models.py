@@ -1,0 +1,68 @@
+"""The architectures. Every model takes raw pixels (0..255 as float) and normalizes inside, so a full-integer
+model can take uint8 pixels unchanged; the manifest records that normalization as the identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+ARCHITECTURES = ("cnn", "mobilenetv2")
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    """Defaults for one architecture: input side, batch size, learning rate, epochs."""
+
+    input_side: int
+    batch_size: int
+    learning_rate: float
+    epochs: int
+    build: Callable[..., Any]
+
+
+def build_cnn(num_classes: int, input_side: int = 48, channels: int = 1, dropout: float = 0.4) -> Any:
+    """The small 3-block CNN: (Conv-BN-ReLU x2, MaxPool, Dropout) with 32/64/128 filters, then Dense 256."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((input_side, input_side, channels), name="face")
+    x = layers.Rescaling(1.0 / 255.0)(inputs)
+    for filters in (32, 64, 128):
+        for _ in range(2):
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.ReLU()(x)
+        x = layers.MaxPooling2D()(x)
+        x = layers.Dropout(dropout / 2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(256, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="fer_cnn")
+
+
+def build_mobilenetv2(
+    num_classes: int, input_side: int = 64, channels: int = 1, alpha: float = 1.0, dropout: float = 0.3
+) -> Any:
+    """MobileNetV2 from scratch (no ImageNet weights can be fetched here) on gray faces."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((input_side, input_side, channels), name="face")
+    x = layers.Rescaling(1.0 / 127.5, offset=-1.0)(inputs)
+    backbone = keras.applications.MobileNetV2(
+        input_shape=(input_side, input_side, channels), alpha=alpha, include_top=False, weights=None
+    )
+    x = backbone(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="fer_mobilenetv2")
+
+
+SPECS: dict[str, ArchSpec] = {
+    "cnn": ArchSpec(input_side=48, batch_size=64, learning_rate=2e-3, epochs=40, build=build_cnn),
+    "mobilenetv2": ArchSpec(input_side=64, batch_size=64, learning_rate=2e-3, epochs=30, build=build_mobilenetv2),
+}

@@ -1,0 +1,157 @@
+"""The model manifest: everything the runtime needs to run a model file, stored as JSON beside it.
+
+`fer-convert` writes one manifest per output file (``model_int8.tflite`` -> ``model_int8.json``) and the
+runtime reads it; labels, input size, colour mode and normalization are never guessed from a file name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "fer-edge/manifest/1"
+
+FER2013_LABELS: tuple[str, ...] = ("Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral")
+EXPRESSIVENESS_LABELS: tuple[str, ...] = ("Reserved", "Balanced", "Expressive")
+
+COLOR_MODES = ("gray", "rgb")
+PRECISIONS = ("fp32", "fp16", "dynamic", "int8")
+FORMATS = ("keras", "tflite", "onnx")
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Maps a pixel value p in [0, 255] to the model's input as ``p * scale + offset``."""
+
+    scale: float = 1.0
+    offset: float = 0.0
+
+
+@dataclass(frozen=True)
+class TensorQuantization:
+    """Affine quantization of a model tensor: ``real = (q - zero_point) * scale``."""
+
+    dtype: str
+    scale: float
+    zero_point: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Describes one deployable model file.
+
+    Attributes:
+        task: "emotion" or "expressiveness".
+        labels: class names in the order of the model's output.
+        input_size: (height, width) of one face.
+        color: "gray" (1 channel) or "rgb" (3 channels, R first).
+        normalization: how raw pixels become model input (applied before any input quantization).
+        format: "keras", "tflite" or "onnx".
+        precision: "fp32", "fp16", "dynamic" or "int8".
+        outputs_probabilities: True when the model ends in a softmax.
+        input_quantization / output_quantization: set when the file's input/output tensors are integers.
+        source: the Keras model this file was built from (name and sha256).
+        file: name, sha256 and size in bytes of the model file itself.
+        verification: agreement and accuracy measured by the converter.
+        extra: free-form information (training details, creator).
+    """
+
+    task: str
+    labels: tuple[str, ...]
+    input_size: tuple[int, int]
+    color: str
+    normalization: Normalization = Normalization()
+    format: str = "keras"
+    precision: str = "fp32"
+    outputs_probabilities: bool = True
+    input_quantization: TensorQuantization | None = None
+    output_quantization: TensorQuantization | None = None
+    source: dict[str, Any] = field(default_factory=dict)
+    file: dict[str, Any] = field(default_factory=dict)
+    verification: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.labels:
+            raise ValueError("manifest has no labels")
+        if self.color not in COLOR_MODES:
+            raise ValueError(f"manifest color must be one of {COLOR_MODES}, got {self.color!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"manifest precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.format not in FORMATS:
+            raise ValueError(f"manifest format must be one of {FORMATS}, got {self.format!r}")
+        if len(self.input_size) != 2 or min(self.input_size) < 8:
+            raise ValueError(f"manifest input_size must be (height, width) >= 8, got {self.input_size!r}")
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.color == "gray" else 3
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["labels"] = list(self.labels)
+        data["input_size"] = list(self.input_size)
+        return {"schema": SCHEMA, **data}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        schema = data.get("schema")
+        if schema != SCHEMA:
+            raise ValueError(f"unsupported manifest schema {schema!r} (expected {SCHEMA!r})")
+        known = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        try:
+            kwargs["labels"] = tuple(kwargs["labels"])
+            kwargs["input_size"] = tuple(int(v) for v in kwargs["input_size"])
+            kwargs["normalization"] = Normalization(**kwargs.get("normalization") or {})
+            for key in ("input_quantization", "output_quantization"):
+                if kwargs.get(key) is not None:
+                    kwargs[key] = TensorQuantization(**kwargs[key])
+            return cls(**kwargs)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"malformed manifest: {exc}") from exc
+
+
+def manifest_path(model_path: str | Path) -> Path:
+    """The manifest that belongs to a model file: same folder and stem, suffix ``.json``."""
+    return Path(model_path).with_suffix(".json")
+
+
+def load_manifest(model_path: str | Path) -> Manifest:
+    """Reads the manifest beside ``model_path``.
+
+    Raises:
+        FileNotFoundError: there is no manifest beside the model.
+        ValueError: the manifest is not valid JSON or not a fer-edge manifest.
+    """
+    path = manifest_path(model_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no manifest for {model_path}: expected {path} (fer-convert writes one)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"manifest {path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"manifest {path} must hold a JSON object")
+    try:
+        return Manifest.from_dict(data)
+    except ValueError as exc:
+        raise ValueError(f"manifest {path}: {exc}") from exc
+
+
+def save_manifest(manifest: Manifest, model_path: str | Path) -> Path:
+    path = manifest_path(model_path)
+    path.write_text(json.dumps(manifest.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def sha256_of(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

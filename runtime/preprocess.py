@@ -1,0 +1,133 @@
+"""Pure pre- and post-processing: colour conversion, face crops, model input, (de)quantization, softmax.
+
+No model is needed for anything here; the training side uses the same functions so that training,
+conversion and the runtime see identical pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from runtime.manifest import Normalization, TensorQuantization
+
+
+def check_frame(frame: object, name: str = "frame") -> np.ndarray:
+    """Validates an image: uint8, (H, W), (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA, not empty.
+
+    Raises:
+        ValueError: naming what is wrong with the array.
+    """
+    if not isinstance(frame, np.ndarray):
+        raise ValueError(f"{name} must be a numpy array, got {type(frame).__name__}")
+    if frame.dtype != np.uint8:
+        raise ValueError(f"{name} must have dtype uint8, got {frame.dtype}")
+    if frame.ndim not in (2, 3):
+        raise ValueError(f"{name} must have shape (H, W) or (H, W, C), got {frame.shape}")
+    if frame.ndim == 3 and frame.shape[2] not in (1, 3, 4):
+        raise ValueError(f"{name} must have 1, 3 or 4 channels, got {frame.shape[2]}")
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise ValueError(f"{name} is empty: shape {frame.shape}")
+    return frame
+
+
+def to_bgr(frame: np.ndarray) -> np.ndarray:
+    """Any valid frame (gray, BGR, BGRA) as 3-channel BGR."""
+    frame = check_frame(frame)
+    if frame.ndim == 2 or frame.shape[2] == 1:
+        return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2BGR)
+    if frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    return frame
+
+
+def to_color(image: np.ndarray, color: str) -> np.ndarray:
+    """A valid image in the model's colour mode: (H, W) for "gray", (H, W, 3) RGB for "rgb"."""
+    image = check_frame(image, "face crop")
+    if color == "gray":
+        if image.ndim == 2:
+            return image
+        if image.shape[2] == 1:
+            return image[:, :, 0]
+        code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+        return cv2.cvtColor(image, code)
+    if color == "rgb":
+        if image.ndim == 2 or image.shape[2] == 1:
+            return cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2RGB)
+        code = cv2.COLOR_BGRA2RGB if image.shape[2] == 4 else cv2.COLOR_BGR2RGB
+        return cv2.cvtColor(image, code)
+    raise ValueError(f"color must be 'gray' or 'rgb', got {color!r}")
+
+
+def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resizes to (height, width): area averaging when shrinking, bilinear when growing."""
+    height, width = size
+    if image.shape[:2] == (height, width):
+        return image
+    shrinking = image.shape[0] > height or image.shape[1] > width
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
+def prepare_faces(
+    crops: Sequence[np.ndarray] | np.ndarray,
+    input_size: tuple[int, int],
+    color: str,
+    normalization: Normalization,
+) -> np.ndarray:
+    """Face crops (uint8, any size, gray/BGR/BGRA) -> float32 batch (N, H, W, C) ready for the model."""
+    if isinstance(crops, np.ndarray) and crops.ndim == 3 and crops.dtype == np.uint8 and color == "gray":
+        crops = list(crops)  # a stack of gray faces (N, H, W)
+    channels = 1 if color == "gray" else 3
+    batch = np.empty((len(crops), *input_size, channels), dtype=np.float32)
+    for i, crop in enumerate(crops):
+        face = resize(to_color(crop, color), input_size)
+        batch[i] = face.reshape(*input_size, channels)
+    if normalization.scale != 1.0 or normalization.offset != 0.0:
+        batch = batch * np.float32(normalization.scale) + np.float32(normalization.offset)
+    return batch
+
+
+def quantize(values: np.ndarray, params: TensorQuantization) -> np.ndarray:
+    """Real values -> integer tensor values, rounded and clipped to the dtype's range."""
+    dtype = np.dtype(params.dtype)
+    info = np.iinfo(dtype)
+    scaled = np.round(values / params.scale) + params.zero_point
+    return np.clip(scaled, info.min, info.max).astype(dtype)
+
+
+def dequantize(values: np.ndarray, params: TensorQuantization) -> np.ndarray:
+    """Integer tensor values -> float32 real values."""
+    return (values.astype(np.float32) - np.float32(params.zero_point)) * np.float32(params.scale)
+
+
+def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
+    shifted = logits - logits.max(axis=axis, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=axis, keepdims=True)
+
+
+def expand_box(
+    box: tuple[float, float, float, float], padding: float, frame_shape: tuple[int, ...]
+) -> tuple[int, int, int, int]:
+    """A detector box (x, y, w, h) made square around its centre, grown by ``padding`` of its side, clamped.
+
+    Returns integer pixel bounds (x0, y0, x1, y1) inside the frame; a box entirely outside gives an empty range.
+    """
+    x, y, w, h = box
+    side = max(w, h) * (1.0 + padding)
+    cx, cy = x + w / 2.0, y + h / 2.0
+    height, width = frame_shape[:2]
+    x0 = int(round(max(0.0, cx - side / 2.0)))
+    y0 = int(round(max(0.0, cy - side / 2.0)))
+    x1 = int(round(min(float(width), cx + side / 2.0)))
+    y1 = int(round(min(float(height), cy + side / 2.0)))
+    return x0, y0, max(x0, x1), max(y0, y1)
+
+
+def crop(frame: np.ndarray, bounds: tuple[int, int, int, int]) -> np.ndarray:
+    """The pixels inside (x0, y0, x1, y1); a copy, so the caller may keep it after the frame changes."""
+    x0, y0, x1, y1 = bounds
+    return frame[y0:y1, x0:x1].copy()
