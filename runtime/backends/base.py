@@ -1,0 +1,70 @@
+"""The backend interface: float32 batch in, float32 batch out; quantization is the backend's business."""
+
+from __future__ import annotations
+
+import enum
+import threading
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+
+class Device(str, enum.Enum):
+    """Where a model runs. AUTO tries the GPU and falls back to the CPU with a logged warning."""
+
+    CPU = "cpu"
+    GPU = "gpu"
+    AUTO = "auto"
+
+
+def parse_device(device: Device | str) -> Device:
+    try:
+        return Device(device)
+    except ValueError:
+        raise ValueError(f"device must be one of {[d.value for d in Device]}, got {device!r}") from None
+
+
+class Backend(ABC):
+    """One loaded model. ``run`` is serialized by a lock, so one backend may be shared between threads.
+
+    Attributes:
+        path: the model file.
+        input_shape: (batch, height, width, channels); batch is -1 when the model accepts any batch size.
+        device: the device the model actually runs on (never AUTO).
+        provider: a short description of the engine (e.g. "litert+xnnpack", "CUDAExecutionProvider").
+    """
+
+    path: Path
+    input_shape: tuple[int, ...]
+    device: Device
+    provider: str
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """Runs a float32 batch (N, H, W, C), already normalized; returns float32 outputs (N, K)."""
+        if batch.ndim != 4 or tuple(batch.shape[1:]) != tuple(self.input_shape[1:]):
+            raise ValueError(f"{self.path.name} expects input (N, {', '.join(map(str, self.input_shape[1:]))}), "
+                             f"got {batch.shape}")
+        if len(batch) == 0:
+            return np.zeros((0, self.num_outputs), dtype=np.float32)
+        with self._lock:
+            return self._run(np.ascontiguousarray(batch, dtype=np.float32))
+
+    @property
+    @abstractmethod
+    def num_outputs(self) -> int: ...
+
+    @abstractmethod
+    def _run(self, batch: np.ndarray) -> np.ndarray: ...
+
+    def close(self) -> None:
+        """Releases the engine; the backend must not be used afterwards."""
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Face detection with MediaPipe's BlazeFace models."""

@@ -1,0 +1,76 @@
+"""Result types returned by the public API: frozen dataclasses, numpy stays inside."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box in pixels of the frame it was found in."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def area(self) -> float:
+        return max(0.0, self.width) * max(0.0, self.height)
+
+    def iou(self, other: Box) -> float:
+        """Intersection over union with another box (0 when either is empty)."""
+        ix = max(0.0, min(self.x + self.width, other.x + other.width) - max(self.x, other.x))
+        iy = max(0.0, min(self.y + self.height, other.y + other.height) - max(self.y, other.y))
+        inter = ix * iy
+        union = self.area + other.area - inter
+        return inter / union if union > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One face found by a detector: its box, confidence, and the six BlazeFace keypoints in pixels
+    (right eye, left eye, nose tip, mouth, right ear tragion, left ear tragion; may be empty)."""
+
+    box: Box
+    score: float
+    keypoints: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Class probabilities of one face, in the order of ``labels``."""
+
+    labels: tuple[str, ...]
+    probabilities: tuple[float, ...]
+
+    @property
+    def top(self) -> str:
+        """The most probable label."""
+        return self.labels[max(range(len(self.probabilities)), key=self.probabilities.__getitem__)]
+
+    @property
+    def top_score(self) -> float:
+        return max(self.probabilities)
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(zip(self.labels, self.probabilities))
+
+
+@dataclass(frozen=True)
+class Face:
+    """A detected face and its expression.
+
+    Attributes:
+        box: where the face is, in pixels (the detector's box, before the crop padding).
+        detection_score: the detector's confidence in [0, 1].
+        emotion: the emotion probabilities; ``emotion.top`` is the top emotion.
+    """
+
+    box: Box
+    detection_score: float
+    emotion: Classification
+
+    @property
+    def top_emotion(self) -> str:
+        return self.emotion.top
