@@ -1,0 +1,135 @@
+"""`fer-convert`: turn a trained Keras expression model into verified TFLite and ONNX files with manifests."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from convert.data.paths import default_fer2013, default_ferplus
+from convert.formats import FORMATS
+from convert.pipeline import ConvertOptions, ConvertResult, convert_model
+from runtime.manifest import COLOR_MODES, Normalization
+
+log = logging.getLogger("fer-convert")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fer-convert",
+        description="Convert a Keras expression model to TFLite/ONNX, verified against the original. "
+        "With no format flag, every format is written.",
+    )
+    parser.add_argument("model", type=Path, help="the Keras model (.keras or .h5)")
+    parser.add_argument("--out", type=Path, help="output folder (default: the model's folder)")
+    parser.add_argument("--name", help="output file stem (default: the model's stem)")
+    formats = parser.add_argument_group("formats")
+    for fmt in FORMATS:
+        formats.add_argument(f"--{fmt.key}", action="store_true", help=fmt.help)
+    formats.add_argument("--all", action="store_true", help="every format above")
+    parser.add_argument("--int8-io", choices=("int8", "uint8", "float32"),
+                        help="input/output type of the full-integer TFLite model (default int8)")
+    data = parser.add_argument_group("data")
+    data.add_argument("--data", type=Path, default=default_fer2013(),
+                      help="FER-2013 csv(.gz): calibration, agreement and PrivateTest accuracy "
+                      "(default: $FER2013_CSV or ../shared/data/fer2013/fer2013.csv.gz when present)")
+    data.add_argument("--no-data", action="store_true", help="do not use FER-2013 (then --calibration is needed)")
+    data.add_argument("--calibration", type=Path, help="calibration faces instead: an .npz (images, labels) or a folder")
+    data.add_argument("--calibration-count", type=int, default=500, help="faces for static quantization")
+    data.add_argument("--validation-count", type=int, default=1000, help="faces for the agreement check")
+    data.add_argument("--ferplus", type=Path, default=default_ferplus(), help="FER+ majority labels csv")
+    meta = parser.add_argument_group("model description (when the model has no manifest of its own)")
+    meta.add_argument("--labels", help="comma-separated class names in output order")
+    meta.add_argument("--color", choices=COLOR_MODES)
+    meta.add_argument("--scale", type=float, help="input = pixel * scale + offset")
+    meta.add_argument("--offset", type=float)
+    parser.add_argument("--threads", type=int, help="threads for verification")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and the table")
+    return parser
+
+
+def _options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ConvertOptions:
+    chosen = tuple(f for f in FORMATS if args.all or getattr(args, f.key.replace("-", "_")))
+    formats = chosen or FORMATS
+    if args.int8_io and not any(f.key == "int8" for f in formats):
+        parser.error("--int8-io applies to the int8 TFLite model: add --int8 (or --all)")
+    if args.no_data and args.calibration is None:
+        parser.error("--no-data needs --calibration (faces to calibrate and verify on)")
+    if args.calibration_count < 1 or args.validation_count < 1:
+        parser.error("--calibration-count and --validation-count must be at least 1")
+    if (args.scale is None) != (args.offset is None):
+        parser.error("--scale and --offset go together")
+    overrides: dict = {}
+    if args.labels:
+        overrides["labels"] = tuple(label.strip() for label in args.labels.split(",") if label.strip())
+    if args.color:
+        overrides["color"] = args.color
+    if args.scale is not None:
+        overrides["normalization"] = Normalization(args.scale, args.offset)
+    return ConvertOptions(
+        formats=formats,
+        out_dir=args.out or args.model.parent,
+        name=args.name,
+        fer2013=None if args.no_data else args.data,
+        calibration=args.calibration,
+        calibration_count=args.calibration_count,
+        validation_count=args.validation_count,
+        ferplus=None if args.no_data else args.ferplus,
+        int8_io=args.int8_io or "int8",
+        overrides=overrides,
+        threads=args.threads,
+    )
+
+
+def format_table(results: list[ConvertResult]) -> str:
+    """The summary printed after a conversion: one row per file."""
+    header = f"{'format':<10} {'file':<34} {'size KB':>8} {'agree':>7} {'max diff':>9} {'acc':>7} {'acc FER+':>8} {'s':>6}"
+    rows = [header, "-" * len(header)]
+    for r in results:
+        v = r.manifest.verification
+        test = v.get("privatetest", {})
+        acc = lambda key: f"{test[key]['accuracy']:.4f}" if key in test else "-"  # noqa: E731
+        rows.append(
+            f"{r.format.key:<10} {r.path.name:<34} {r.manifest.file['bytes'] / 1024:>8.1f} "
+            f"{v['keras']['top1_agreement']:>7.4f} {v['keras']['max_abs_diff']:>9.5f} "
+            f"{acc('fer2013'):>7} {acc('ferplus'):>8} {r.seconds:>6.1f}"
+        )
+    keras_acc = results[0].manifest.verification.get("keras_privatetest") if results else None
+    if keras_acc:
+        rows.append(f"Keras source PrivateTest accuracy: {keras_acc['fer2013']['accuracy']:.4f}"
+                    + (f" (FER+ {keras_acc['ferplus']['accuracy']:.4f})" if "ferplus" in keras_acc else ""))
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    options = _options(args, parser)
+    out = options.out_dir
+    if out.exists() and not out.is_dir():
+        log.error("output %s exists and is not a folder", out)
+        return 2
+    if out.exists() and not os.access(out, os.W_OK):
+        log.error("output folder %s is not writable", out)
+        return 2
+    try:
+        results = convert_model(args.model, options)
+    except (FileNotFoundError, ValueError, PermissionError) as exc:
+        log.error("%s", exc)
+        return 2
+    except RuntimeError as exc:
+        log.error("conversion failed, nothing written: %s", exc)
+        return 1
+    print(format_table(results))
+    for r in results:
+        print(f"wrote {r.path} (+ {r.path.with_suffix('.json').name})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

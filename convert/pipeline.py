@@ -1,0 +1,261 @@
+"""`fer-convert`'s work: load a Keras model, export each requested format, verify it, write manifests.
+
+Outputs are written into a private folder inside the output folder and moved into place only when every
+requested format has been built and verified, so a failure leaves no half-written files.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from convert import __version__
+from convert.data.calibration import CalibrationDataError, load_faces, stratified_sample
+from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority
+from convert.exporters import export_onnx, export_tflite, quantize_onnx
+from convert.formats import ExportFormat
+from convert.verify import accuracy, agreement, predict_file
+from runtime.backends.tflite import interpreter_module, tensor_quantization
+from runtime.manifest import (
+    EXPRESSIVENESS_LABELS,
+    FER2013_LABELS,
+    Manifest,
+    Normalization,
+    load_manifest,
+    manifest_path,
+    save_manifest,
+    sha256_of,
+)
+from runtime.preprocess import prepare_faces
+
+log = logging.getLogger(__name__)
+
+KERAS_SUFFIXES = (".keras", ".h5")
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """What to build and with which data.
+
+    Attributes:
+        formats: the formats to write (rows of ``convert.formats.FORMATS``).
+        out_dir: where the files go (created if missing).
+        name: output file stem (default: the model's stem).
+        fer2013: FER-2013 CSV: calibration faces (Training), agreement faces (PublicTest), accuracy (PrivateTest).
+        calibration: another calibration source (.npz or image folder); overrides FER-2013 for calibration.
+        calibration_count: faces used to calibrate static quantization (stratified over classes).
+        validation_count: faces used to measure agreement with Keras.
+        ferplus: FER+ majority labels, to report accuracy against them too.
+        int8_io: input/output type of the full-integer TFLite model ("int8", "uint8" or "float32").
+        overrides: manifest fields given on the command line (labels, color, normalization, task).
+        threads: threads for verification inference.
+        seed: sampling seed.
+    """
+
+    formats: tuple[ExportFormat, ...]
+    out_dir: Path
+    name: str | None = None
+    fer2013: Path | None = None
+    calibration: Path | None = None
+    calibration_count: int = 500
+    validation_count: int = 1000
+    ferplus: Path | None = None
+    int8_io: str = "int8"
+    overrides: dict[str, Any] = field(default_factory=dict)
+    threads: int | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ConvertResult:
+    """One written file, its manifest, and the time it took."""
+
+    format: ExportFormat
+    path: Path
+    manifest: Manifest
+    seconds: float
+
+
+def load_keras(path: Path) -> Any:
+    """Loads a Keras model file.
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: not a loadable Keras model, or its input is not an image.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"model file not found: {path}")
+    if path.suffix not in KERAS_SUFFIXES:
+        raise ValueError(f"{path.name} is not a Keras model file (expected {' or '.join(KERAS_SUFFIXES)})")
+    import keras
+
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception as exc:  # Keras raises many types (ValueError, OSError, zipfile.BadZipFile, ...)
+        raise ValueError(f"{path} cannot be loaded as a Keras model: {exc}") from exc
+    inputs = model.inputs
+    shape = tuple(inputs[0].shape) if len(inputs) == 1 else ()
+    if len(shape) != 4 or shape[3] not in (1, 3) or None in shape[1:3]:
+        raise ValueError(f"{path.name}: the model's input must be one image batch (N, H, W, 1 or 3), "
+                         f"got {[tuple(i.shape) for i in inputs]}")
+    if len(model.outputs) != 1 or len(model.outputs[0].shape) != 2:
+        raise ValueError(f"{path.name}: the model must have one output of class scores (N, K), "
+                         f"got {[tuple(o.shape) for o in model.outputs]}")
+    return model
+
+
+def source_manifest(model: Any, model_path: Path, overrides: dict[str, Any]) -> Manifest:
+    """The Keras model's description: its own manifest when fer-train wrote one, else derived from its
+    shapes (labels by class count), with command-line overrides applied last."""
+    height, width, channels = model.inputs[0].shape[1:]
+    classes = int(model.outputs[0].shape[-1])
+    if manifest_path(model_path).is_file():
+        base = load_manifest(model_path)
+    else:
+        labels = {len(FER2013_LABELS): FER2013_LABELS, len(EXPRESSIVENESS_LABELS): EXPRESSIVENESS_LABELS}
+        if classes not in labels and "labels" not in overrides:
+            raise ValueError(f"{model_path.name} has {classes} outputs and no manifest: pass --labels")
+        task = "expressiveness" if classes == len(EXPRESSIVENESS_LABELS) else "emotion"
+        base = Manifest(task=task, labels=labels.get(classes, ("?",)), input_size=(height, width),
+                        color="gray" if channels == 1 else "rgb", normalization=Normalization(1 / 255.0, 0.0))
+        log.info("%s has no manifest: assuming labels %s and normalization x/255 (override with flags)",
+                 model_path.name, ",".join(base.labels))
+    manifest = replace(base, **overrides, input_size=(int(height), int(width)), format="keras", precision="fp32",
+                       source={"name": model_path.name, "sha256": sha256_of(model_path)})
+    if len(manifest.labels) != classes:
+        raise ValueError(f"{model_path.name} has {classes} outputs but {len(manifest.labels)} labels")
+    if manifest.channels != channels:
+        raise ValueError(f"{model_path.name} takes {channels} channel(s) but colour mode is {manifest.color!r}")
+    return manifest
+
+
+@dataclass(frozen=True)
+class _Data:
+    calibration: FaceSet | None
+    validation: FaceSet
+    test: FaceSet | None
+    test_labels: dict[str, np.ndarray]
+    calibration_source: str
+
+
+def _load_data(options: ConvertOptions, need_calibration: bool) -> _Data:
+    fer = load_fer2013(options.fer2013) if options.fer2013 else None
+    if options.calibration:
+        calibration = load_faces(options.calibration)
+        source = str(options.calibration)
+    elif fer:
+        calibration, source = fer["Training"], f"{options.fer2013.name}:Training"
+    else:
+        raise CalibrationDataError(
+            "no calibration/validation faces: pass --data FER2013.csv.gz (or set FER2013_CSV) or --calibration")
+    sample = stratified_sample(calibration, options.calibration_count, options.seed) if need_calibration else None
+    if fer:
+        validation = stratified_sample(fer["PublicTest"], options.validation_count, options.seed)
+        test = fer["PrivateTest"]
+        labels = {"fer2013": test.labels}
+        if options.ferplus:
+            labels["ferplus"] = load_ferplus_majority(options.ferplus)[test.rows]
+    else:
+        validation = stratified_sample(calibration, options.validation_count, options.seed + 1)
+        test, labels = None, {}
+    return _Data(sample, validation, test, labels, source)
+
+
+def _quant_params(path: Path) -> dict[str, Any]:
+    if path.suffix != ".tflite":
+        return {}
+    module, _ = interpreter_module()
+    interpreter = module.Interpreter(model_path=str(path))
+    return {
+        "input_quantization": tensor_quantization(interpreter.get_input_details()[0]),
+        "output_quantization": tensor_quantization(interpreter.get_output_details()[0]),
+    }
+
+
+def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResult]:
+    """Builds, verifies and writes every requested format; returns them in the order requested.
+
+    Raises:
+        FileNotFoundError, ValueError (incl. CalibrationDataError), PermissionError: bad input, nothing written.
+        RuntimeError: an export step failed; nothing written.
+    """
+    model = load_keras(model_path)
+    source = source_manifest(model, model_path, options.overrides)
+    need_calibration = any(f.calibrated for f in options.formats)
+    data = _load_data(options, need_calibration)
+    to_input = lambda faces: prepare_faces(faces.images, source.input_size, source.color, source.normalization)  # noqa: E731
+    calibration = to_input(data.calibration) if data.calibration is not None else None
+    validation = to_input(data.validation)
+    test = to_input(data.test) if data.test is not None and source.task == "emotion" else None
+    reference = model.predict(validation, batch_size=256, verbose=0)
+    reference_test = model.predict(test, batch_size=256, verbose=0) if test is not None else None
+    outputs_probabilities = bool(np.allclose(reference.sum(1), 1.0, atol=1e-3) and reference.min() >= 0)
+    keras_accuracy = accuracy(reference_test, data.test_labels, source.labels) if test is not None else None
+
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    stem = options.name or model_path.stem
+    staging = Path(tempfile.mkdtemp(prefix=".fer-convert-", dir=options.out_dir))
+    results: list[ConvertResult] = []
+    try:
+        for fmt in options.formats:
+            start = time.perf_counter()
+            target = staging / f"{stem}{fmt.suffix}"
+            log.info("building %s -> %s", fmt.key, target.name)
+            try:
+                _export(model, fmt, target, staging / f"{stem}_fp32.onnx", calibration, options.int8_io)
+            except (ValueError, CalibrationDataError):
+                raise
+            except Exception as exc:
+                raise RuntimeError(f"{fmt.key} export failed: {exc}") from exc
+            seconds = time.perf_counter() - start
+            verification = {"keras": agreement(reference, predict_file(target, validation, options.threads))}
+            if test is not None:
+                probs = predict_file(target, test, options.threads)
+                verification["privatetest"] = accuracy(probs, data.test_labels, source.labels)
+                verification["privatetest_agreement"] = agreement(reference_test, probs)
+                verification["keras_privatetest"] = keras_accuracy
+            manifest = replace(
+                source,
+                format=fmt.engine,
+                precision=fmt.precision,
+                outputs_probabilities=outputs_probabilities,
+                file={"name": target.name, "sha256": sha256_of(target), "bytes": target.stat().st_size},
+                verification=verification,
+                extra={**source.extra, "created_by": f"fer-convert {__version__}", "format_key": fmt.key,
+                       "calibration": {"source": data.calibration_source, "count": len(calibration)}
+                       if fmt.calibrated else None,
+                       "int8_io": options.int8_io if fmt.key == "int8" else None},
+                **_quant_params(target),
+            )
+            save_manifest(manifest, target)
+            results.append(ConvertResult(fmt, options.out_dir / target.name, manifest, seconds))
+        _publish(staging, options.out_dir, results)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return results
+
+
+def _export(model: Any, fmt: ExportFormat, target: Path, fp32_onnx: Path, calibration: np.ndarray | None,
+            int8_io: str) -> None:
+    if fmt.engine == "tflite":
+        export_tflite(model, fmt, target, calibration, int8_io)
+    elif fmt.precision == "fp32":
+        export_onnx(model, target)
+    else:
+        if not fp32_onnx.is_file():
+            export_onnx(model, fp32_onnx.with_suffix(".tmp.onnx"))
+            fp32_onnx = fp32_onnx.with_suffix(".tmp.onnx")
+        quantize_onnx(fp32_onnx, target, calibration)
+
+
+def _publish(staging: Path, out_dir: Path, results: list[ConvertResult]) -> None:
+    """Moves every finished file and manifest from the staging folder into place."""
+    for result in results:
+        for name in (result.path.name, manifest_path(result.path).name):
+            (staging / name).replace(out_dir / name)
