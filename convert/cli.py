@@ -11,7 +11,7 @@ from pathlib import Path
 from convert.data.paths import default_fer2013, default_ferplus
 from convert.formats import FORMATS
 from convert.pipeline import ConvertOptions, ConvertResult, convert_model
-from runtime.manifest import COLOR_MODES, Normalization
+from runtime.manifest import COLOR_MODES, Normalization, manifest_path
 
 log = logging.getLogger("fer-convert")
 
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(format_table(results))
     for r in results:
-        print(f"wrote {r.path} (+ {r.path.with_suffix('.json').name})")
+        print(f"wrote {r.path} (+ {manifest_path(r.path).name})")
     return 0
 
 

@@ -1,6 +1,6 @@
 """The model manifest: everything the runtime needs to run a model file, stored as JSON beside it.
 
-`fer-convert` writes one manifest per output file (``model_int8.tflite`` -> ``model_int8.json``) and the
+`fer-convert` writes one manifest per output file (``model_int8.tflite`` -> ``model_int8.tflite.json``) and the
 runtime reads it; labels, input size, colour mode and normalization are never guessed from a file name.
 """
 
@@ -117,8 +117,10 @@ class Manifest:
 
 
 def manifest_path(model_path: str | Path) -> Path:
-    """The manifest that belongs to a model file: same folder and stem, suffix ``.json``."""
-    return Path(model_path).with_suffix(".json")
+    """The manifest that belongs to a model file: its full name plus ``.json`` (``m_int8.tflite.json``), so
+    files of one stem in several formats (``m_fp32.tflite``, ``m_fp32.onnx``) keep separate manifests."""
+    path = Path(model_path)
+    return path.with_name(path.name + ".json")
 
 
 def load_manifest(model_path: str | Path) -> Manifest:

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import zipfile
+
 import cv2
 import numpy as np
 
@@ -45,9 +47,9 @@ def _from_npz(path: Path) -> FaceSet:
                 raise CalibrationDataError(f"{path}: the .npz must hold an 'images' array")
             images = data["images"]
             labels = data["labels"] if "labels" in data else np.full(len(images), -1)
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, CalibrationDataError):
-            raise
+    except CalibrationDataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise CalibrationDataError(f"{path} cannot be read as .npz: {exc}") from exc
     if images.dtype != np.uint8 or images.ndim not in (3, 4):
         raise CalibrationDataError(
