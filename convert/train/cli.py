@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", type=Path)
     exp.add_argument("--frame-skip", type=int, default=15, help="use every N-th frame")
     exp.add_argument("--max-frames", type=int, default=20, help="faces taken per video at most")
+    exp.add_argument("--face-detector", choices=("blazeface", "none"), default="blazeface",
+                     help="how faces are found; none: the videos already show face crops (whole frame used)")
+    exp.add_argument("--padding", type=float, default=0.1, help="crop padding, a fraction of the face box side")
     exp.add_argument("--epochs", type=int, default=30)
     exp.add_argument("--batch-size", type=int, default=64)
     exp.add_argument("--learning-rate", type=float, default=1e-3)
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             from convert.train.expressiveness import train_expressiveness
 
             train_expressiveness(args)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, ImportError) as exc:
         logging.getLogger("fer-train").error("%s", exc)
         return 2
     return 0

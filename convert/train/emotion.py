@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +10,10 @@ import numpy as np
 
 from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority
 from convert.metrics import classification_report
+from convert.train.export import export_keras_model
 from convert.train.loop import BEST, FitConfig, fit
 from convert.train.models import SPECS
-from runtime.manifest import FER2013_LABELS, Manifest, Normalization, save_manifest, sha256_of
+from runtime.manifest import FER2013_LABELS, Normalization
 from runtime.preprocess import prepare_faces
 
 log = logging.getLogger(__name__)
@@ -84,24 +83,8 @@ def train_emotion(
 
 
 def export(best: Path, out: Path, arch: str, side: int, state: dict[str, Any], report: dict[str, Any]) -> Path:
-    """Copies the best model to ``out`` and writes its Keras manifest (read by fer-convert)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(best, out)
-    manifest = Manifest(
-        task="emotion",
-        labels=FER2013_LABELS,
-        input_size=(side, side),
-        color="gray",
-        normalization=Normalization(),
-        format="keras",
-        precision="fp32",
-        file={"name": out.name, "sha256": sha256_of(out), "bytes": out.stat().st_size},
-        verification={"privatetest": {k: {m: v[m] for m in ("n", "accuracy", "macro_f1")}
-                                      for k, v in report.items()}},
-        extra={
-            "architecture": arch,
-            "training": {k: state[k] for k in ("config", "best_epoch", "best_val_accuracy", "seconds")},
-        },
-    )
-    save_manifest(replace(manifest), out)
-    return out
+    """Copies the best model to ``out`` and writes its Keras manifest with the PrivateTest figures."""
+    figures = ("n", "accuracy", "macro_f1")
+    verification = {"privatetest": {k: {m: v[m] for m in figures} for k, v in report.items()}}
+    return export_keras_model(best, out, "emotion", FER2013_LABELS, side, state, verification,
+                              extra={"architecture": arch})

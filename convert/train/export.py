@@ -1,0 +1,54 @@
+"""Writes a trained Keras model where the converter expects it: the file plus its manifest."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from runtime.manifest import Manifest, Normalization, save_manifest, sha256_of
+
+_TRAINING_KEYS = ("config", "best_epoch", "best_val_accuracy", "seconds")
+
+
+def export_keras_model(
+    best: Path,
+    out: Path,
+    task: str,
+    labels: tuple[str, ...],
+    side: int,
+    state: dict[str, Any],
+    verification: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Copies the best model to ``out`` and writes its Keras manifest (read by fer-convert).
+
+    Args:
+        best: the model file chosen by training (``run_dir/best.keras``).
+        out: where the model goes; the manifest is written beside it.
+        task: "emotion" or "expressiveness".
+        labels: class names in the order of the model's output.
+        side: the square gray input side; models take raw pixels (identity normalization).
+        state: the fit state; its configuration, best epoch and time go into the manifest.
+        verification: the accuracy measured for the model, by the split it was measured on.
+        extra: more free-form information (the architecture, the data).
+
+    Returns:
+        ``out``.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(best, out)
+    manifest = Manifest(
+        task=task,
+        labels=labels,
+        input_size=(side, side),
+        color="gray",
+        normalization=Normalization(),
+        format="keras",
+        precision="fp32",
+        file={"name": out.name, "sha256": sha256_of(out), "bytes": out.stat().st_size},
+        verification=verification,
+        extra={**(extra or {}), "training": {k: state[k] for k in _TRAINING_KEYS}},
+    )
+    save_manifest(manifest, out)
+    return out
