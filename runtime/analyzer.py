@@ -1,0 +1,287 @@
+"""`Analyzer`: face detection chained with an expression model, for frames, batches, videos and streams.
+
+Thread safety: one Analyzer may be shared by several threads. It keeps no per-call state; each model's
+inference is serialized by a lock inside its backend (TFLite interpreters and the detector are not re-entrant),
+so threads overlap decoding, detection of one frame and classification of another, and results are identical
+to single-threaded use. For full parallel throughput, give each thread its own Analyzer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from runtime.backends import Device, parse_device
+from runtime.classifier import ExpressionModel
+from runtime.detection import DetectorOptions, create_detector
+from runtime.paths import default_model_dir
+from runtime.preprocess import check_frame, crop, expand_box, to_bgr
+from runtime.report import (
+    FrameResult,
+    VideoReport,
+    expressiveness_from_emotions,
+    expressiveness_from_model,
+    summarize,
+)
+from runtime.results import Classification, Face
+from runtime.video import FrameReader
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EMOTION_MODEL = "emotion_cnn_int8.tflite"
+# Side padding of the square crop around BlazeFace's box, chosen by measuring accuracy on FER-2013 faces
+# re-detected in a larger canvas (benchmarks/crop_padding.py); FER-2013 faces include forehead and chin.
+DEFAULT_CROP_PADDING = 0.25
+
+
+@dataclass(frozen=True)
+class AnalyzerOptions:
+    """How the Analyzer is built.
+
+    Attributes:
+        emotion_model: a .tflite/.onnx file written by fer-convert (default: the shipped small CNN, int8).
+        expressiveness_model: optional 3-class model; when None the level is derived from the emotions.
+        detector: face-detector options (model, engine, minimum score).
+        device: "cpu", "gpu" or "auto" for the expression models (auto falls back to CPU with a warning).
+        threads: inference threads per model (None: the engine's default).
+        gpu_delegate: TFLite GPU delegate library, for device gpu/auto with .tflite models.
+        max_faces: keep at most this many faces per frame, largest first (None: all).
+        crop_padding: the square crop grows the detector's box by this fraction of its side.
+        min_face_size: faces smaller than this many pixels (box side) are ignored.
+    """
+
+    emotion_model: Path | None = None
+    expressiveness_model: Path | None = None
+    detector: DetectorOptions = field(default_factory=DetectorOptions)
+    device: Device | str = Device.CPU
+    threads: int | None = None
+    gpu_delegate: str | None = None
+    max_faces: int | None = None
+    crop_padding: float = DEFAULT_CROP_PADDING
+    min_face_size: int = 12
+
+    def __post_init__(self) -> None:
+        parse_device(self.device)
+        if self.max_faces is not None and self.max_faces < 1:
+            raise ValueError(f"max_faces must be >= 1 or None, got {self.max_faces}")
+        if not 0.0 <= self.crop_padding <= 2.0:
+            raise ValueError(f"crop_padding must lie in [0, 2], got {self.crop_padding}")
+
+
+class Analyzer:
+    """Finds faces and reads their expressions. A context manager; `close()` releases the models.
+
+    Raises (on construction): FileNotFoundError, ValueError, RuntimeError, ImportError as the model loaders do.
+    """
+
+    def __init__(self, options: AnalyzerOptions | None = None) -> None:
+        self.options = options or AnalyzerOptions()
+        model = self.options.emotion_model or default_model_dir() / DEFAULT_EMOTION_MODEL
+        device, threads = self.options.device, self.options.threads
+        self.emotion = ExpressionModel(model, device, threads, self.options.gpu_delegate)
+        self.expressiveness: ExpressionModel | None = None
+        self.detector = None
+        try:
+            if self.options.expressiveness_model is not None:
+                self.expressiveness = ExpressionModel(self.options.expressiveness_model, device, threads,
+                                                      self.options.gpu_delegate)
+            self.detector = create_detector(self.options.detector)
+        except Exception:
+            self.close()
+            raise
+
+    @classmethod
+    def from_model_path(cls, emotion_model: str | Path, **options: object) -> Analyzer:
+        """An Analyzer for any emotion model file fer-convert wrote; other options as in AnalyzerOptions."""
+        return cls(AnalyzerOptions(emotion_model=Path(emotion_model), **options))  # type: ignore[arg-type]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.emotion.labels
+
+    # ---- frames ----
+
+    def _detect(self, frame: np.ndarray) -> tuple[list[tuple[Face, np.ndarray]], np.ndarray]:
+        """Detections of one frame with their crops (largest first, filtered), and the frame as BGR."""
+        bgr = to_bgr(check_frame(frame))
+        found = []
+        for detection in self.detector.detect(bgr):
+            box = detection.box
+            if min(box.width, box.height) < self.options.min_face_size:
+                continue
+            face_crop = crop(bgr, expand_box((box.x, box.y, box.width, box.height), self.options.crop_padding,
+                                             bgr.shape))
+            if face_crop.size == 0:
+                continue
+            found.append((Face(box, detection.score, _EMPTY), face_crop))
+            if self.options.max_faces and len(found) >= self.options.max_faces:
+                break
+        return found, bgr
+
+    def analyze(self, frame: np.ndarray) -> list[Face]:
+        """All faces of one frame (uint8 BGR, gray or BGRA), largest first; [] when there is none.
+
+        Raises:
+            ValueError: the frame is not a uint8 image of a supported shape.
+        """
+        return self.analyze_batch([frame])[0]
+
+    def analyze_batch(self, frames: Sequence[np.ndarray]) -> list[list[Face]]:
+        """Faces of many frames; the crops of all frames are classified in one batched call."""
+        return [faces for faces, _ in self._analyze_batch(frames)]
+
+    def _analyze_batch(self, frames: Sequence[np.ndarray]) -> list[tuple[list[Face], list[np.ndarray]]]:
+        detected = [self._detect(frame)[0] for frame in frames]
+        crops = [face_crop for found in detected for _, face_crop in found]
+        emotions = iter(self.emotion.classify(crops))
+        return [([replace(face, emotion=next(emotions)) for face, _ in found], [c for _, c in found])
+                for found in detected]
+
+    def classify(self, face_crops: Sequence[np.ndarray] | np.ndarray) -> list[Classification]:
+        """Emotions of faces that are already cropped (e.g. FER-2013's 48x48 faces), one per crop, in order.
+
+        Raises:
+            ValueError: a crop is not a uint8 image.
+        """
+        return self.emotion.classify(face_crops)
+
+    # ---- streams and videos ----
+
+    def analyze_stream(
+        self, frames: Iterable[np.ndarray], fps: float | None = None, smoothing: float | None = None
+    ) -> Iterator[FrameResult]:
+        """FrameResults for an iterable of frames (a live stream), one at a time.
+
+        Args:
+            frames: uint8 frames.
+            fps: frames per second, for timestamps (None: no timestamps).
+            smoothing: EMA factor in (0, 1] applied to the primary face's probabilities over time
+                (1 keeps only the newest frame, smaller values smooth more); None: no smoothing.
+        """
+        for index, frame in enumerate(frames):
+            yield self._frame_result(index, index / fps if fps else None, frame, smoothing, None)[0]
+
+    def _frame_result(self, index: int, timestamp: float | None, frame: np.ndarray, smoothing: float | None,
+                      state: dict | None) -> tuple[FrameResult, np.ndarray | None]:
+        faces, crops = self._analyze_batch([frame])[0]
+        if smoothing is not None and faces and state is not None:
+            current = np.asarray(faces[0].emotion.probabilities)
+            previous = state.get("ema")
+            smoothed = current if previous is None else smoothing * current + (1 - smoothing) * previous
+            state["ema"] = smoothed
+            faces[0] = replace(faces[0], emotion=Classification(self.labels, tuple(float(p) for p in smoothed)))
+        return FrameResult(index, timestamp, tuple(faces)), (crops[0] if crops else None)
+
+    def analyze_video(
+        self,
+        source: str | Path | int,
+        frame_skip: int = 1,
+        max_frames: int | None = None,
+        progress: bool = False,
+        smoothing: float | None = None,
+        on_frame: Callable[[FrameResult, np.ndarray], None] | None = None,
+    ) -> VideoReport:
+        """Streams a video file (or webcam index) and reports the timeline and the whole-video summary.
+
+        A video that ends early or has unreadable frames gives a logged warning and the report of what was read
+        (``report.complete`` is False and ``report.warnings`` says why).
+
+        Args:
+            source: a video file or a webcam index.
+            frame_skip: analyze every N-th frame.
+            max_frames: stop after analyzing this many frames.
+            progress: show a progress bar (tqdm) on stderr.
+            smoothing: EMA factor for the primary face's probabilities (see `analyze_stream`).
+            on_frame: called with each FrameResult and its frame (e.g. to draw and write an annotated video).
+
+        Raises:
+            FileNotFoundError: the video does not exist. ValueError: it cannot be opened as video, or bad args.
+        """
+        if smoothing is not None and not 0.0 < smoothing <= 1.0:
+            raise ValueError(f"smoothing must lie in (0, 1], got {smoothing}")
+        reader = FrameReader(source, frame_skip, max_frames)
+        frames: Iterable = reader
+        if progress:
+            frames = _progress(reader)
+        timeline: list[FrameResult] = []
+        expressive_crops: list[np.ndarray] = []
+        state: dict = {}
+        for index, timestamp, frame in frames:
+            result, primary_crop = self._frame_result(index, timestamp, frame, smoothing, state)
+            timeline.append(result)
+            if on_frame is not None:
+                on_frame(result, frame)
+            if self.expressiveness is not None and primary_crop is not None:
+                expressive_crops.append(self.expressiveness.predict([primary_crop])[0])
+        if self.expressiveness is not None:
+            expressiveness = expressiveness_from_model(np.asarray(expressive_crops), self.expressiveness.path.name)
+        else:
+            probs = np.array([f.primary.emotion.probabilities for f in timeline if f.primary])
+            expressiveness = expressiveness_from_emotions(probs.reshape(-1, len(self.labels)), self.labels)
+        return summarize(
+            timeline, self.labels, expressiveness, source=str(source), fps=reader.fps,
+            frames_read=reader.frames_read, smoothing=smoothing, complete=reader.complete,
+            warnings=tuple(reader.warnings),
+        )
+
+    # ---- the seed's API, kept for existing callers ----
+
+    def predict_facial_expression_batch(self, image_batch: Sequence[np.ndarray]) -> tuple[list[str], int]:
+        """Top emotion of the largest face of each frame that has one, and the count of frames without a face."""
+        results = self.analyze_batch(image_batch)
+        expressions = [faces[0].top_emotion for faces in results if faces]
+        return expressions, len(results) - len(expressions)
+
+    def crop_face(self, frame: np.ndarray) -> np.ndarray | None:
+        """The crop (BGR) of the largest face as the expression model sees it before resizing, or None."""
+        found, _ = self._detect(frame)
+        return found[0][1] if found else None
+
+    @staticmethod
+    def write_frame_to_disk(face: np.ndarray, name: str, folder: str | Path) -> Path:
+        """Writes an image (e.g. a crop from `crop_face`) as ``folder/name`` (.png added when no suffix).
+
+        Raises:
+            ValueError: the image is not a uint8 image. OSError: it cannot be written.
+        """
+        check_frame(face, "face")
+        path = Path(folder) / name
+        if not path.suffix:
+            path = path.with_suffix(".png")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not cv2.imwrite(str(path), face):
+            raise OSError(f"cannot write {path}")
+        return path
+
+    def close(self) -> None:
+        for part in (self.emotion, self.expressiveness, self.detector):
+            if part is not None:
+                part.close()
+
+    def __enter__(self) -> Analyzer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_EMPTY = Classification(("",), (0.0,))
+
+
+def _progress(reader: FrameReader) -> Iterator:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        yield from reader
+        return
+    total = None
+    if reader.announced_frames:
+        total = -(-reader.announced_frames // reader.frame_skip)
+        if reader.max_frames:
+            total = min(total, reader.max_frames)
+    yield from tqdm(reader, total=total, unit="frame", desc=Path(str(reader.source)).name, leave=False)

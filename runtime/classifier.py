@@ -1,0 +1,65 @@
+"""An expression model file (TFLite or ONNX) with its manifest: preprocess, forward, postprocess."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from runtime.backends import Backend, Device, open_backend
+from runtime.manifest import Manifest, load_manifest
+from runtime.preprocess import prepare_faces, softmax
+from runtime.results import Classification
+
+
+class ExpressionModel:
+    """Classifies face crops with one model file that `fer-convert` wrote (any format, any precision).
+
+    Labels, input size, colour mode and normalization come from the manifest beside the file.
+
+    Raises (on construction):
+        FileNotFoundError: the model or its manifest is missing.
+        ValueError: the manifest is malformed or does not match the model's input tensor.
+        RuntimeError: the backend cannot load the file or cannot honour the device.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        device: Device | str = Device.CPU,
+        threads: int | None = None,
+        gpu_delegate: str | None = None,
+    ) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"model file not found: {self.path}")
+        self.manifest: Manifest = load_manifest(self.path)
+        self.backend: Backend = open_backend(self.path, device, threads=threads, gpu_delegate=gpu_delegate)
+        expected = (*self.manifest.input_size, self.manifest.channels)
+        if tuple(self.backend.input_shape[1:]) != expected or self.backend.num_outputs != len(self.manifest.labels):
+            shape, outputs = self.backend.input_shape, self.backend.num_outputs
+            self.backend.close()
+            raise ValueError(
+                f"{self.path.name} does not match its manifest: the file takes {shape} and gives {outputs} "
+                f"scores, the manifest says (N, {', '.join(map(str, expected))}) and {len(self.manifest.labels)} labels"
+            )
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.manifest.labels
+
+    def predict(self, crops: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
+        """Probabilities (N, K) for N face crops (uint8 gray, BGR or BGRA, any size), in one batched call."""
+        if len(crops) == 0:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        batch = prepare_faces(crops, self.manifest.input_size, self.manifest.color, self.manifest.normalization)
+        scores = self.backend.run(batch)
+        return scores if self.manifest.outputs_probabilities else softmax(scores)
+
+    def classify(self, crops: Sequence[np.ndarray] | np.ndarray) -> list[Classification]:
+        """One Classification per crop, in order."""
+        return [Classification(self.labels, tuple(float(p) for p in row)) for row in self.predict(crops)]
+
+    def close(self) -> None:
+        self.backend.close()

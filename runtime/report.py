@@ -1,0 +1,132 @@
+"""Per-video summaries: the timeline, emotion distribution, dominant emotion and expressiveness level.
+
+Expressiveness without a dedicated model (``method="emotion-intensity"``): the score is
+``2 * mean(1 - P(Neutral)) - 1`` over the frames with a face, in [-1, 1], and the level follows the same
+thresholds as the interview data's labels (Reserved < -0.3 <= Balanced <= 0.3 < Expressive). A candidate whose
+face the emotion model reads as neutral most of the time comes out Reserved. It is a heuristic derived from
+the emotion model, not calibrated against human ratings; the expressiveness model, when given, replaces it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from runtime.manifest import EXPRESSIVENESS_LABELS
+from runtime.results import Face
+
+RESERVED_BELOW = -0.3
+EXPRESSIVE_ABOVE = 0.3
+NEUTRAL = "Neutral"
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """One analyzed frame: its index in the source, time in seconds (None for a live stream without fps), faces."""
+
+    index: int
+    timestamp: float | None
+    faces: tuple[Face, ...]
+
+    @property
+    def primary(self) -> Face | None:
+        """The largest face (the candidate in an interview recording), or None."""
+        return self.faces[0] if self.faces else None
+
+
+@dataclass(frozen=True)
+class Expressiveness:
+    """How expressive the face was over the video: a level, a score in [-1, 1] (None from a model), the method."""
+
+    level: str | None
+    score: float | None
+    method: str
+
+
+@dataclass(frozen=True)
+class VideoReport:
+    """What `Analyzer.analyze_video` found.
+
+    Attributes:
+        source: the path or webcam index analyzed.
+        fps: frames per second the source reports (0 when unknown).
+        frames_read: frames decoded from the source (analyzed or skipped).
+        timeline: one FrameResult per analyzed frame.
+        frames_without_face: analyzed frames where no face was found.
+        emotion_distribution: per emotion, the fraction of face frames where it was the top emotion.
+        mean_probabilities: per emotion, the mean probability over face frames.
+        dominant_emotion: the most frequent top emotion (None when no face was seen).
+        expressiveness: level, score and method.
+        smoothing: the EMA factor applied to per-frame probabilities (None: raw).
+        complete: False when the source ended early or had unreadable frames.
+        warnings: what went wrong while reading, in words.
+    """
+
+    source: str
+    fps: float
+    frames_read: int
+    timeline: tuple[FrameResult, ...]
+    frames_without_face: int
+    emotion_distribution: dict[str, float]
+    mean_probabilities: dict[str, float]
+    dominant_emotion: str | None
+    expressiveness: Expressiveness
+    smoothing: float | None = None
+    complete: bool = True
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def frames_analyzed(self) -> int:
+        return len(self.timeline)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["frames_analyzed"] = self.frames_analyzed
+        return data
+
+
+def expressiveness_from_emotions(probabilities: np.ndarray, labels: tuple[str, ...]) -> Expressiveness:
+    """The documented emotion-intensity measure (see the module docstring) over face frames (N, K)."""
+    if len(probabilities) == 0 or NEUTRAL not in labels:
+        return Expressiveness(None, None, "emotion-intensity")
+    intensity = float(np.mean(1.0 - probabilities[:, labels.index(NEUTRAL)]))
+    score = 2.0 * intensity - 1.0
+    return Expressiveness(level_for_score(score), score, "emotion-intensity")
+
+
+def expressiveness_from_model(probabilities: np.ndarray, model_name: str) -> Expressiveness:
+    """The expressiveness model's verdict: the level with the highest mean probability over face frames."""
+    if len(probabilities) == 0:
+        return Expressiveness(None, None, f"model:{model_name}")
+    level = EXPRESSIVENESS_LABELS[int(np.argmax(probabilities.mean(axis=0)))]
+    return Expressiveness(level, None, f"model:{model_name}")
+
+
+def level_for_score(score: float) -> str:
+    if score < RESERVED_BELOW:
+        return "Reserved"
+    if score > EXPRESSIVE_ABOVE:
+        return "Expressive"
+    return "Balanced"
+
+
+def summarize(
+    timeline: list[FrameResult], labels: tuple[str, ...], expressiveness: Expressiveness, **fields: Any
+) -> VideoReport:
+    """Builds the report from the per-frame results (the primary face of each frame counts)."""
+    primaries = [frame.primary for frame in timeline if frame.primary is not None]
+    probs = np.array([face.emotion.probabilities for face in primaries], dtype=np.float64).reshape(-1, len(labels))
+    tops = probs.argmax(axis=1) if len(probs) else np.zeros(0, dtype=int)
+    counts = np.bincount(tops, minlength=len(labels))
+    distribution = counts / counts.sum() if counts.sum() else np.zeros(len(labels))
+    return VideoReport(
+        timeline=tuple(timeline),
+        frames_without_face=len(timeline) - len(primaries),
+        emotion_distribution={label: float(v) for label, v in zip(labels, distribution)},
+        mean_probabilities={label: float(v) for label, v in zip(labels, probs.mean(0) if len(probs) else distribution)},
+        dominant_emotion=labels[int(counts.argmax())] if counts.sum() else None,
+        expressiveness=expressiveness,
+        **fields,
+    )
