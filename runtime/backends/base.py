@@ -44,21 +44,52 @@ class Backend(ABC):
         self._lock = threading.Lock()
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        """Runs a float32 batch (N, H, W, C), already normalized; returns float32 outputs (N, K)."""
-        if batch.ndim != 4 or tuple(batch.shape[1:]) != tuple(self.input_shape[1:]):
-            raise ValueError(f"{self.path.name} expects input (N, {', '.join(map(str, self.input_shape[1:]))}), "
-                             f"got {batch.shape}")
+        """Runs a float32 batch (N, H, W, C), already normalized; returns float32 outputs (N, K).
+
+        Raises:
+            ValueError: the batch has the wrong shape.
+            RuntimeError: the model has several output tensors (use ``run_all``).
+        """
+        self._check_batch(batch)
+        if self.num_output_tensors != 1:
+            raise RuntimeError(f"{self.path.name} has {self.num_output_tensors} output tensors; use run_all")
         if len(batch) == 0:
             return np.zeros((0, self.num_outputs), dtype=np.float32)
         with self._lock:
             return self._run(np.ascontiguousarray(batch, dtype=np.float32))
 
+    def run_all(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Runs a non-empty float32 batch (N, H, W, C); returns every output tensor as float32, in the model's
+        order, each with N first (for models with several outputs, such as a detector's boxes and scores).
+
+        Raises:
+            ValueError: the batch has the wrong shape or is empty.
+        """
+        self._check_batch(batch)
+        if len(batch) == 0:
+            raise ValueError(f"{self.path.name}: run_all needs a non-empty batch")
+        with self._lock:
+            return self._run_all(np.ascontiguousarray(batch, dtype=np.float32))
+
+    def _check_batch(self, batch: np.ndarray) -> None:
+        if batch.ndim != 4 or tuple(batch.shape[1:]) != tuple(self.input_shape[1:]):
+            raise ValueError(f"{self.path.name} expects input (N, {', '.join(map(str, self.input_shape[1:]))}), "
+                             f"got {batch.shape}")
+
     @property
     @abstractmethod
-    def num_outputs(self) -> int: ...
+    def num_outputs(self) -> int:
+        """The size K of the last axis of the first output tensor."""
+
+    @property
+    @abstractmethod
+    def num_output_tensors(self) -> int: ...
 
     @abstractmethod
     def _run(self, batch: np.ndarray) -> np.ndarray: ...
+
+    @abstractmethod
+    def _run_all(self, batch: np.ndarray) -> tuple[np.ndarray, ...]: ...
 
     def close(self) -> None:
         """Releases the engine; the backend must not be used afterwards."""

@@ -67,11 +67,19 @@ class OnnxBackend(Backend):
     def num_outputs(self) -> int:
         return int(self._output_shape[-1])
 
+    @property
+    def num_output_tensors(self) -> int:
+        return len(self._session.get_outputs())
+
     def _run(self, batch: np.ndarray) -> np.ndarray:
+        return self._run_all(batch)[0]
+
+    def _run_all(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
         if self.input_shape[0] != -1 and self.input_shape[0] != len(batch):
-            return np.concatenate([self._run(batch[i : i + 1]) for i in range(len(batch))])
-        (out,) = self._session.run(None, {self._input_name: batch})
-        return out.astype(np.float32, copy=False)
+            per_item = [self._run_all(batch[i : i + 1]) for i in range(len(batch))]
+            return tuple(np.concatenate(outputs) for outputs in zip(*per_item))
+        outputs = self._session.run(None, {self._input_name: batch})
+        return tuple(out.astype(np.float32, copy=False) for out in outputs)
 
     def close(self) -> None:
         self._session = None

@@ -72,14 +72,15 @@ class TFLiteBackend(Backend):
             raise RuntimeError(f"cannot load TFLite model {path}: {exc}") from exc
         inputs = self._interpreter.get_input_details()
         outputs = self._interpreter.get_output_details()
-        if len(inputs) != 1 or len(outputs) != 1:
-            raise RuntimeError(f"{path.name}: expected one input and one output tensor, "
+        if len(inputs) != 1 or not outputs:
+            raise RuntimeError(f"{path.name}: expected one input and at least one output tensor, "
                                f"got {len(inputs)} and {len(outputs)}")
-        self._input, self._output = inputs[0], outputs[0]
+        self._input, self._output, self._outputs = inputs[0], outputs[0], outputs
         signature = self._input.get("shape_signature", self._input["shape"])
         self.input_shape = tuple(int(v) for v in signature)
         self.input_quantization = tensor_quantization(self._input)
         self.output_quantization = tensor_quantization(self._output)
+        self._output_quantizations = [tensor_quantization(output) for output in outputs]
         self._batch = int(self._input["shape"][0])
 
     @staticmethod
@@ -106,6 +107,10 @@ class TFLiteBackend(Backend):
     def num_outputs(self) -> int:
         return int(self._output["shape"][-1])
 
+    @property
+    def num_output_tensors(self) -> int:
+        return len(self._outputs)
+
     def _resize(self, batch: int) -> None:
         if batch != self._batch:
             shape = [batch, *self._input["shape"][1:]]
@@ -114,17 +119,24 @@ class TFLiteBackend(Backend):
             self._batch = batch
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
+        return self._run_all(batch)[0]
+
+    def _run_all(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
         if self.input_shape[0] == -1:
             return self._invoke(batch)
-        return np.concatenate([self._invoke(batch[i : i + 1]) for i in range(len(batch))])
+        per_item = [self._invoke(batch[i : i + 1]) for i in range(len(batch))]
+        return tuple(np.concatenate(outputs) for outputs in zip(*per_item))
 
-    def _invoke(self, batch: np.ndarray) -> np.ndarray:
+    def _invoke(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
         self._resize(len(batch))
         data = quantize(batch, self.input_quantization) if self.input_quantization else batch
         self._interpreter.set_tensor(self._input["index"], data.astype(self._input["dtype"], copy=False))
         self._interpreter.invoke()
-        out = self._interpreter.get_tensor(self._output["index"])
-        return dequantize(out, self.output_quantization) if self.output_quantization else out.astype(np.float32)
+        results = []
+        for output, params in zip(self._outputs, self._output_quantizations):
+            out = self._interpreter.get_tensor(output["index"])
+            results.append(dequantize(out, params) if params else out.astype(np.float32))
+        return tuple(results)
 
     def close(self) -> None:
         self._interpreter = None
