@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("input", help="an image, a folder of images, a video file, or a webcam index (0, 1, ...)")
     parser.add_argument("--model", type=Path, help="emotion model (.tflite/.onnx with manifest; default: shipped)")
     parser.add_argument("--expressiveness-model", type=Path, help="3-class expressiveness model")
-    parser.add_argument("--detector", default="short", help="BlazeFace model: short, full or a .tflite path")
+    parser.add_argument("--detector", default="auto", help="BlazeFace model: auto, short, full or a .tflite path")
     parser.add_argument("--detector-engine", default="auto", choices=("auto", "litert", "mediapipe"))
     parser.add_argument("--min-score", type=float, default=0.5, help="minimum face-detection score")
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu", "auto"))

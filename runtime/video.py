@@ -74,6 +74,7 @@ class FrameReader:
                     failures += 1
                     self.unreadable_frames += 1
                     if failures >= MAX_CONSECUTIVE_FAILURES:
+                        self.unreadable_frames -= failures  # a run of failures up to the end is the end
                         break
                     index += 1
                     continue
