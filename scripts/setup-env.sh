@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Creates (or updates) the project's virtual environment in .venv with everything: the runtime, the converter
+# and trainer (TensorFlow), MediaPipe for the detector-parity checks, and the test and benchmark tools.
+# Usage: bash scripts/setup-env.sh [--runtime-only]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+. .venv/bin/activate
+python -m pip install -q --upgrade pip
+if [ "${1:-}" = "--runtime-only" ]; then
+    python -m pip install -q -e '.[onnx]'
+    exit 0
+fi
+python -m pip install -q -e '.[convert,mediapipe,bench,test]'
+# mediapipe without its opencv-contrib-python (see pyproject.toml, extra "mediapipe")
+python -m pip install -q --no-deps 'mediapipe==1.2.2'
+python -c "import cv2, mediapipe, tensorflow, onnxruntime, ai_edge_litert; print('environment ready: opencv', cv2.__version__)"
