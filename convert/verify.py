@@ -31,10 +31,11 @@ def agreement(reference: np.ndarray, candidate: np.ndarray) -> dict[str, float]:
 
 
 def accuracy(probabilities: np.ndarray, label_sets: dict[str, np.ndarray], labels: tuple[str, ...]) -> dict[str, Any]:
-    """Accuracy and macro-F1 against each named label set (rows labelled -1 are skipped)."""
+    """Accuracy, macro-F1, per-class recall and confusion matrix against each named label set (rows labelled
+    -1 are skipped)."""
     predictions = probabilities.argmax(1)
     result = {}
     for name, truth in label_sets.items():
         report = classification_report(truth, predictions, labels)
-        result[name] = {k: report[k] for k in ("n", "accuracy", "macro_f1", "recall")}
+        result[name] = {k: report[k] for k in ("n", "accuracy", "macro_f1", "recall", "confusion")}
     return result

@@ -1,0 +1,141 @@
+"""Writes ``models/MODEL_CARD.md`` and its confusion-matrix pictures from the manifests in a models folder.
+
+Every number comes from a manifest that fer-train or fer-convert wrote while measuring, so the card cannot
+drift from the files it describes:
+
+    python -m convert.model_card models
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from runtime.manifest import Manifest, load_manifest
+
+FORMAT_ORDER = ("fp32", "fp16", "dynamic", "int8", "onnx", "onnx-int8")
+
+
+def _manifests(folder: Path) -> dict[str, list[tuple[Path, Manifest]]]:
+    """Converted emotion models grouped by their Keras source name."""
+    groups: dict[str, list[tuple[Path, Manifest]]] = defaultdict(list)
+    for path in sorted(folder.glob("*.json")):
+        model = path.with_name(path.name[: -len(".json")])
+        if not model.is_file() or model.suffix == ".keras":
+            continue
+        manifest = load_manifest(model)
+        if manifest.task == "emotion":
+            groups[manifest.source["name"]].append((model, manifest))
+    for items in groups.values():
+        items.sort(key=lambda item: FORMAT_ORDER.index(item[1].extra.get("format_key", "fp32")))
+    return groups
+
+
+def confusion_png(matrix: list[list[int]], labels: tuple[str, ...], title: str, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    m = np.asarray(matrix, dtype=float)
+    rows = m / np.maximum(m.sum(1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(5.2, 4.6), dpi=100)
+    ax.imshow(rows, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true (FER-2013 label)")
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax.text(j, i, f"{rows[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if rows[i, j] > 0.5 else "black")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}"
+
+
+def model_section(source: str, items: list[tuple[Path, Manifest]], folder: Path, pictures: Path) -> list[str]:
+    first = items[0][1]
+    keras_acc: dict[str, Any] = first.verification.get("keras_privatetest") or {}
+    keras_path = folder / source
+    keras_manifest = load_manifest(keras_path) if keras_path.is_file() else None
+    training = (keras_manifest.extra.get("training") if keras_manifest else None) or {}
+    lines = [f"## {source}", ""]
+    if keras_manifest:
+        arch = keras_manifest.extra.get("architecture", "?")
+        lines.append(f"- Architecture: {arch}; input {first.input_size[0]}x{first.input_size[1]} {first.color}; "
+                     f"{len(first.labels)} classes ({', '.join(first.labels)}).")
+    if training:
+        config = training.get("config", {})
+        lines.append(f"- Training: {config.get('epochs')} epochs (best on PublicTest: epoch "
+                     f"{training.get('best_epoch')}, {100 * training.get('best_val_accuracy', 0):.2f}%), batch "
+                     f"{config.get('batch_size')}, AdamW lr {config.get('learning_rate')} cosine, label smoothing "
+                     f"{config.get('label_smoothing')}, seed {config.get('seed')}; "
+                     f"{training.get('seconds', 0) / 60:.0f} minutes of training.")
+    lines += ["", "| format | file | size KB | PrivateTest acc % | FER+ acc % | macro-F1 | drop vs Keras (pp) | "
+              "top-1 agreement with Keras |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    if keras_acc:
+        lines.append(f"| Keras fp32 | {source} | {keras_path.stat().st_size / 1024:.0f} | "
+                     f"{_pct(keras_acc['fer2013']['accuracy'])} | {_pct(keras_acc.get('ferplus', {}).get('accuracy'))}"
+                     f" | {keras_acc['fer2013']['macro_f1']:.4f} | 0 | 1.0000 |")
+    for path, manifest in items:
+        test = manifest.verification.get("privatetest", {})
+        agree = manifest.verification.get("privatetest_agreement", {}).get("top1_agreement")
+        if "fer2013" not in test:
+            continue
+        drop = 100 * (keras_acc["fer2013"]["accuracy"] - test["fer2013"]["accuracy"]) if keras_acc else None
+        lines.append(
+            f"| {manifest.extra.get('format_key')} | {path.name} | {manifest.file['bytes'] / 1024:.0f} | "
+            f"{_pct(test['fer2013']['accuracy'])} | {_pct(test.get('ferplus', {}).get('accuracy'))} | "
+            f"{test['fer2013']['macro_f1']:.4f} | {'-' if drop is None else f'{drop:+.2f}'} | "
+            f"{'-' if agree is None else f'{agree:.4f}'} |")
+    if keras_acc:
+        lines += ["", "Per-class recall on PrivateTest (original labels), %:", "",
+                  "| format | " + " | ".join(first.labels) + " |", "|---|" + "---:|" * len(first.labels)]
+        rows = [("Keras fp32", keras_acc)] + [(m.extra.get("format_key"), m.verification["privatetest"])
+                                              for _, m in items if "privatetest" in m.verification]
+        for name, acc in rows:
+            recall = acc["fer2013"]["recall"]
+            lines.append(f"| {name} | " + " | ".join(f"{100 * recall[label]:.1f}" for label in first.labels) + " |")
+        stem = Path(source).stem
+        pictures.mkdir(parents=True, exist_ok=True)
+        images = []
+        int8 = next((m for _, m in items if m.extra.get("format_key") == "int8"), None)
+        for tag, acc in (("keras", keras_acc), ("int8", int8.verification["privatetest"] if int8 else None)):
+            if acc and "confusion" in acc["fer2013"]:
+                png = pictures / f"{stem}_{tag}_confusion.png"
+                confusion_png(acc["fer2013"]["confusion"], first.labels, f"{stem} ({tag}), PrivateTest", png)
+                images.append(f"![{stem} {tag} confusion]({png.relative_to(folder).as_posix()})")
+        lines += ["", *images]
+    return lines + [""]
+
+
+def write_card(folder: Path, preamble: str = "") -> Path:
+    pictures = folder / "card"
+    lines = [preamble.rstrip(), ""] if preamble else []
+    for source, items in _manifests(folder).items():
+        lines += model_section(source, items, folder, pictures)
+    out = folder / "MODEL_CARD.md"
+    return out if out.write_text("\n".join(lines)) else out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write MODEL_CARD.md from the manifests in a models folder.")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--preamble", type=Path, help="Markdown put before the generated sections")
+    args = parser.parse_args(argv)
+    preamble = args.preamble.read_text() if args.preamble else ""
+    print(write_card(args.folder, preamble))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
