@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from runtime.backends import litert_gpu
 from runtime.backends.base import Backend, Device
 from runtime.manifest import TensorQuantization
 from runtime.preprocess import dequantize, quantize
@@ -60,9 +61,12 @@ class TFLiteBackend(Backend):
         super().__init__()
         self.path = path
         module, name = interpreter_module()
-        delegates = self._delegates(module, device, gpu_delegate)
-        self.device = Device.GPU if delegates else Device.CPU
-        self.provider = f"{name}+{'gpu-delegate' if delegates else 'xnnpack'}"
+        delegates, self._gpu_model = [], None
+        if device is not Device.CPU:
+            delegates = self._gpu(module, path, device, gpu_delegate)
+        on_gpu = bool(delegates) or self._gpu_model is not None
+        self.device = Device.GPU if on_gpu else Device.CPU
+        self.provider = f"{name}+{('litert-gpu' if self._gpu_model else 'gpu-delegate') if on_gpu else 'xnnpack'}"
         try:
             self._interpreter = module.Interpreter(
                 model_path=str(path), num_threads=threads, experimental_delegates=delegates or None
@@ -83,21 +87,27 @@ class TFLiteBackend(Backend):
         self._output_quantizations = [tensor_quantization(output) for output in outputs]
         self._batch = int(self._input["shape"][0])
 
-    @staticmethod
-    def _delegates(module: Any, device: Device, gpu_delegate: str | None) -> list[Any]:
-        if device is Device.CPU:
-            return []
+    def _gpu(self, module: Any, path: Path, device: Device, gpu_delegate: str | None) -> list[Any]:
+        """A GPU delegate from a library path when one is given, else LiteRT's GPU accelerator when the installed
+        package has one; on failure an error (device gpu) or a warning and the CPU (device auto)."""
         library = gpu_delegate or os.environ.get(GPU_DELEGATE_ENV)
-        problem = None
-        if not library:
-            problem = (f"no TFLite GPU delegate library was given (gpu_delegate= or ${GPU_DELEGATE_ENV}); "
-                       "the pip TFLite packages ship none for desktops. For a GPU use an ONNX model with "
-                       "onnxruntime-gpu")
-        else:
+        if library:
             try:
                 return [module.load_delegate(library)]
             except (ValueError, OSError, RuntimeError) as exc:
                 problem = f"cannot load the TFLite GPU delegate {library!r}: {exc}"
+        elif litert_gpu.available():
+            try:
+                probe = module.Interpreter(model_path=str(path))
+                self._gpu_model = litert_gpu.CompiledGpuModel(path, probe.get_output_details())
+                return []
+            except (RuntimeError, ValueError) as exc:
+                problem = ("LiteRT's GPU accelerator could not start (no GPU adapter, or ops it cannot run; LiteRT said: "
+                           f"{str(exc).strip().splitlines()[0]}); set ${GPU_DELEGATE_ENV} to a GPU delegate library "
+                           "or use an ONNX model with onnxruntime-gpu")
+        else:
+            problem = (f"no TFLite GPU delegate library was given (gpu_delegate= or ${GPU_DELEGATE_ENV}) and this "
+                       "TFLite package has no GPU accelerator. For a GPU use an ONNX model with onnxruntime-gpu")
         if device is Device.GPU:
             raise RuntimeError(f"GPU requested but not available: {problem}")
         log.warning("device=auto: %s; running on the CPU", problem)
@@ -122,21 +132,25 @@ class TFLiteBackend(Backend):
         return self._run_all(batch)[0]
 
     def _run_all(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
-        if self.input_shape[0] == -1:
+        if self.input_shape[0] == -1 and self._gpu_model is None:
             return self._invoke(batch)
         per_item = [self._invoke(batch[i : i + 1]) for i in range(len(batch))]
         return tuple(np.concatenate(outputs) for outputs in zip(*per_item))
 
     def _invoke(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
-        self._resize(len(batch))
         data = quantize(batch, self.input_quantization) if self.input_quantization else batch
-        self._interpreter.set_tensor(self._input["index"], data.astype(self._input["dtype"], copy=False))
-        self._interpreter.invoke()
-        results = []
-        for output, params in zip(self._outputs, self._output_quantizations):
-            out = self._interpreter.get_tensor(output["index"])
-            results.append(dequantize(out, params) if params else out.astype(np.float32))
-        return tuple(results)
+        data = data.astype(self._input["dtype"], copy=False)
+        if self._gpu_model is not None:
+            raw = self._gpu_model.run(data)
+        else:
+            self._resize(len(batch))
+            self._interpreter.set_tensor(self._input["index"], data)
+            self._interpreter.invoke()
+            raw = tuple(self._interpreter.get_tensor(output["index"]) for output in self._outputs)
+        return tuple(dequantize(out, params) if params else out.astype(np.float32)
+                     for out, params in zip(raw, self._output_quantizations))
 
     def close(self) -> None:
-        self._interpreter = None
+        if self._gpu_model is not None:
+            self._gpu_model.close()
+        self._interpreter = self._gpu_model = None
