@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="FER-2013 csv(.gz): calibration, agreement and PrivateTest accuracy "
                       "(default: $FER2013_CSV or ../shared/data/fer2013/fer2013.csv.gz when present)")
     data.add_argument("--no-data", action="store_true", help="do not use FER-2013 (then --calibration is needed)")
-    data.add_argument("--calibration", type=Path, help="calibration faces instead: an .npz (images, labels) or a folder")
+    data.add_argument("--calibration", type=Path,
+                      help="calibration faces instead: an .npz (images, labels) or a folder")
     data.add_argument("--calibration-count", type=int, default=500, help="faces for static quantization")
     data.add_argument("--validation-count", type=int, default=1000, help="faces for the agreement check")
     data.add_argument("--ferplus", type=Path, default=default_ferplus(), help="FER+ majority labels csv")
@@ -85,16 +86,17 @@ def _options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Conve
 
 def format_table(results: list[ConvertResult]) -> str:
     """The summary printed after a conversion: one row per file."""
-    header = f"{'format':<10} {'file':<34} {'size KB':>8} {'agree':>7} {'max diff':>9} {'acc':>7} {'acc FER+':>8} {'s':>6}"
+    header = (f"{'format':<10} {'file':<34} {'size KB':>8} {'agree':>7} {'max diff':>9} {'acc':>7} "
+              f"{'acc FER+':>8} {'s':>6}")
     rows = [header, "-" * len(header)]
     for r in results:
         v = r.manifest.verification
         test = v.get("privatetest", {})
-        acc = lambda key: f"{test[key]['accuracy']:.4f}" if key in test else "-"  # noqa: E731
+        acc = {key: f"{test[key]['accuracy']:.4f}" if key in test else "-" for key in ("fer2013", "ferplus")}
         rows.append(
             f"{r.format.key:<10} {r.path.name:<34} {r.manifest.file['bytes'] / 1024:>8.1f} "
             f"{v['keras']['top1_agreement']:>7.4f} {v['keras']['max_abs_diff']:>9.5f} "
-            f"{acc('fer2013'):>7} {acc('ferplus'):>8} {r.seconds:>6.1f}"
+            f"{acc['fer2013']:>7} {acc['ferplus']:>8} {r.seconds:>6.1f}"
         )
     keras_acc = results[0].manifest.verification.get("keras_privatetest") if results else None
     if keras_acc:

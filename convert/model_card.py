@@ -124,7 +124,8 @@ def write_card(folder: Path, preamble: str = "") -> Path:
     for source, items in _manifests(folder).items():
         lines += model_section(source, items, folder, pictures)
     out = folder / "MODEL_CARD.md"
-    return out if out.write_text("\n".join(lines)) else out
+    out.write_text("\n".join(lines))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

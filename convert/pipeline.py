@@ -189,7 +189,7 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
     source = source_manifest(model, model_path, options.overrides)
     need_calibration = any(f.calibrated for f in options.formats)
     data = _load_data(options, need_calibration)
-    to_input = lambda faces: prepare_faces(faces.images, source.input_size, source.color, source.normalization)  # noqa: E731
+    to_input = lambda faces: prepare_faces(faces.images, source.input_size, source.color, source.normalization)
     calibration = to_input(data.calibration) if data.calibration is not None else None
     validation = to_input(data.validation)
     test = to_input(data.test) if data.test is not None and source.task == "emotion" else None

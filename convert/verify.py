@@ -23,7 +23,7 @@ def agreement(reference: np.ndarray, candidate: np.ndarray) -> dict[str, float]:
     """Top-1 agreement and output differences of ``candidate`` against ``reference`` (both (N, K))."""
     diff = np.abs(candidate - reference)
     return {
-        "n": int(len(reference)),
+        "n": len(reference),
         "top1_agreement": float(np.mean(candidate.argmax(1) == reference.argmax(1))),
         "max_abs_diff": float(diff.max()) if diff.size else 0.0,
         "mean_abs_diff": float(diff.mean()) if diff.size else 0.0,

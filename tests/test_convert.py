@@ -207,3 +207,22 @@ def test_labels_that_do_not_match_the_model(tiny_sequential, tmp_path, caplog, c
 
 def test_manifest_path_is_beside_the_model(converted):
     assert manifest_path(converted / "tiny_int8.tflite") == converted / "tiny_int8.tflite.json"
+
+
+@pytest.mark.data
+def test_conversion_measures_accuracy_on_the_real_fer2013(tiny_keras, tmp_path):
+    """With FER-2013 present: calibration from Training, agreement on PublicTest, accuracy on all of PrivateTest."""
+    from convert.data.paths import default_fer2013, default_ferplus
+
+    data = default_fer2013()
+    if data is None:
+        pytest.skip("FER-2013 not found: set FER2013_CSV or FER_EDGE_DATA, or put ../shared/data beside the project")
+    args = [str(tiny_keras), "--int8", "--out", str(tmp_path), "--data", str(data), "--calibration-count", "70",
+            "--validation-count", "70", "-q"]
+    ferplus = default_ferplus()
+    assert main(args + (["--ferplus", str(ferplus)] if ferplus else [])) == 0
+    manifest = load_manifest(tmp_path / "tiny_int8.tflite")
+    assert manifest.verification["privatetest"]["fer2013"]["n"] == 3589
+    assert manifest.extra["calibration"] == {"source": f"{data.name}:Training", "count": 70}
+    if ferplus:
+        assert manifest.verification["privatetest"]["ferplus"]["n"] == 3137

@@ -6,11 +6,10 @@ A source is a FER-2013 CSV (stratified over the classes of its Training split), 
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import zipfile
 
 import cv2
 import numpy as np

@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,8 +47,12 @@ def _open_text(path: Path) -> io.TextIOBase:
 
 def _parse_pixels(text: str, line: int) -> np.ndarray:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # np.fromstring stops at a bad token; we check length
-        values = np.fromstring(text, dtype=np.int32, sep=" ")
+        warnings.simplefilter("ignore", DeprecationWarning)  # older numpy warns and stops at a bad token
+        try:
+            values = np.fromstring(text, dtype=np.int32, sep=" ")
+        except ValueError:  # newer numpy raises at a bad token
+            raise MalformedDataError(f"line {line}: pixels must be {_PIXELS} space-separated integers, "
+                                     "found a value that is not an integer") from None
     if values.size != _PIXELS:
         raise MalformedDataError(
             f"line {line}: pixels must be {_PIXELS} space-separated integers, got {values.size} readable values"
@@ -93,7 +98,7 @@ def load_fer2013(path: str | Path, splits: tuple[str, ...] = SPLITS) -> dict[str
                 images[usage].append(_parse_pixels(pixels, line))
                 labels[usage].append(int(emotion))
                 rows[usage].append(row_index)
-    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error) as exc:
         raise MalformedDataError(f"{path} cannot be read as FER-2013 CSV: {exc}") from exc
     return {
         s: FaceSet(

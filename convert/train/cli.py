@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     emo.add_argument("--data", type=Path, default=default_fer2013(),
                      help="fer2013.csv(.gz) (default: $FER2013_CSV or ../shared/data/fer2013/fer2013.csv.gz)")
     emo.add_argument("--ferplus", type=Path, default=default_ferplus(), help="FER+ majority labels, for the report")
+    emo.add_argument("--no-ferplus", action="store_true", help="report against the original labels only")
     emo.add_argument("--run-dir", type=Path, required=True, help="checkpoints, state and log; resumed if present")
     emo.add_argument("--out", type=Path, help="write the best model here (.keras) with its manifest")
     emo.add_argument("--epochs", type=int)
@@ -60,8 +61,11 @@ def _configure(threads: int, log_file: Path | None) -> None:
     if threads:
         import tensorflow as tf
 
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:  # TensorFlow already started in this process (e.g. called from Python twice)
+            logging.getLogger("fer-train").warning("--threads ignored: TensorFlow is already initialized")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise FileNotFoundError("no FER-2013 file: pass --data or set FER2013_CSV")
             train_emotion(args.arch, args.data, args.run_dir, args.out, epochs=args.epochs,
                           batch_size=args.batch_size, learning_rate=args.learning_rate,
-                          input_side=args.input_side, ferplus=args.ferplus, seed=args.seed, limit=args.limit)
+                          input_side=args.input_side, ferplus=None if args.no_ferplus else args.ferplus,
+                          seed=args.seed, limit=args.limit)
         else:
             from convert.train.expressiveness import train_expressiveness
 

@@ -176,7 +176,7 @@ def _data_summary(data: VideoFaces, is_val: np.ndarray, sampling: SamplingOption
     val_videos = np.unique(data.videos[is_val])
     per_class = np.bincount([r.label for r in data.rows], minlength=len(EXPRESSIVENESS_LABELS))
     return {
-        "videos": {"train": int(len(data.rows) - len(val_videos)), "validation": int(len(val_videos))},
+        "videos": {"train": int(len(data.rows) - len(val_videos)), "validation": len(val_videos)},
         "faces": {"train": int((~is_val).sum()), "validation": int(is_val.sum())},
         "videos_per_class": dict(zip(EXPRESSIVENESS_LABELS, per_class.tolist())),
         "sampling": {"frame_skip": sampling.frame_skip, "max_frames": sampling.max_frames,

@@ -6,9 +6,10 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ def augment(images: Any, rotation: float = 0.17, zoom: float = 0.1, shift: float
 
     batch = tf.shape(images)[0]
     height, width = images.shape[1], images.shape[2]
-    uniform = lambda low, high: tf.random.uniform([batch], low, high)  # noqa: E731
+    uniform = lambda low, high: tf.random.uniform([batch], low, high)
     angle, scale = uniform(-rotation, rotation), uniform(1.0 - zoom, 1.0 + zoom)
     tx, ty = uniform(-shift, shift) * width, uniform(-shift, shift) * height
     flip = tf.where(uniform(0.0, 1.0) < 0.5, -1.0, 1.0)
@@ -91,7 +92,7 @@ class _Checkpoint:
         import keras
 
         class Callback(keras.callbacks.Callback):
-            def on_epoch_end(cb, epoch: int, logs: dict[str, float] | None = None) -> None:  # noqa: N805
+            def on_epoch_end(cb, epoch: int, logs: dict[str, float] | None = None) -> None:
                 logs = logs or {}
                 val = float(logs.get("val_accuracy", float("nan")))
                 cb.model.save(run_dir / LAST)
@@ -105,7 +106,7 @@ class _Checkpoint:
                 log.info("epoch %d/%d %s", epoch + 1, state["config"]["epochs"],
                          " ".join(f"{k}={float(v):.4f}" for k, v in sorted(logs.items())))
 
-            def on_epoch_begin(cb, epoch: int, logs: dict[str, float] | None = None) -> None:  # noqa: N805
+            def on_epoch_begin(cb, epoch: int, logs: dict[str, float] | None = None) -> None:
                 state["_t0"] = time.time()
 
         self.callback = Callback()

@@ -3,8 +3,9 @@ model can take uint8 pixels unchanged; the manifest records that normalization a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 ARCHITECTURES = ("cnn", "mobilenetv2")
 

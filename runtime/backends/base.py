@@ -91,7 +91,7 @@ class Backend(ABC):
     @abstractmethod
     def _run_all(self, batch: np.ndarray) -> tuple[np.ndarray, ...]: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional hook: most engines free themselves)
         """Releases the engine; the backend must not be used afterwards."""
 
     def __enter__(self) -> Backend:

@@ -102,9 +102,9 @@ class TFLiteBackend(Backend):
                 self._gpu_model = litert_gpu.CompiledGpuModel(path, probe.get_output_details())
                 return []
             except (RuntimeError, ValueError) as exc:
-                problem = ("LiteRT's GPU accelerator could not start (no GPU adapter, or ops it cannot run; LiteRT said: "
-                           f"{str(exc).strip().splitlines()[0]}); set ${GPU_DELEGATE_ENV} to a GPU delegate library "
-                           "or use an ONNX model with onnxruntime-gpu")
+                problem = ("LiteRT's GPU accelerator could not start (no GPU adapter, or ops it cannot run; "
+                           f"LiteRT said: {str(exc).strip().splitlines()[0]}); set ${GPU_DELEGATE_ENV} to a GPU "
+                           "delegate library or use an ONNX model with onnxruntime-gpu")
         else:
             problem = (f"no TFLite GPU delegate library was given (gpu_delegate= or ${GPU_DELEGATE_ENV}) and this "
                        "TFLite package has no GPU accelerator. For a GPU use an ONNX model with onnxruntime-gpu")
