@@ -87,9 +87,11 @@ class Analyzer:
         self.expressiveness: ExpressionModel | None = None
         self.detector = None
         try:
+            _check_task(self.emotion, "emotion")
             if self.options.expressiveness_model is not None:
                 self.expressiveness = ExpressionModel(self.options.expressiveness_model, device, threads,
                                                       self.options.gpu_delegate)
+                _check_task(self.expressiveness, "expressiveness")
             self.detector = create_detector(self.options.detector)
         except Exception:
             self.close()
@@ -271,6 +273,11 @@ class Analyzer:
 
 
 _EMPTY = Classification(("",), (0.0,))
+
+
+def _check_task(model: ExpressionModel, task: str) -> None:
+    if model.manifest.task != task:
+        raise ValueError(f"{model.path.name} is a {model.manifest.task!r} model, not an {task!r} model")
 
 
 def _progress(reader: FrameReader) -> Iterator:

@@ -14,12 +14,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _train_tiny(path: Path, sequential: bool) -> Path:
+def _train_tiny(path: Path, sequential: bool, classes: int = NUM_CLASSES) -> Path:
     """A tiny gray 48x48 classifier trained for a few epochs on synthetic faces, saved with a manifest."""
     keras = pytest.importorskip("keras", reason="the converter tests need TensorFlow/Keras (extra 'convert')")
     from keras import layers
 
-    from runtime.manifest import FER2013_LABELS, Manifest, Normalization, save_manifest
+    from runtime.manifest import EXPRESSIVENESS_LABELS, FER2013_LABELS, Manifest, Normalization, save_manifest
 
     keras.utils.set_random_seed(7)
     stack = [
@@ -28,7 +28,7 @@ def _train_tiny(path: Path, sequential: bool) -> Path:
         layers.Conv2D(16, 3, strides=2, activation="relu"),
         layers.MaxPooling2D(2),
         layers.Flatten(),
-        layers.Dense(NUM_CLASSES, activation="softmax"),
+        layers.Dense(classes, activation="softmax"),
     ]
     if sequential:
         model = keras.Sequential([keras.Input((SIDE, SIDE, 1)), *stack])
@@ -39,12 +39,15 @@ def _train_tiny(path: Path, sequential: bool) -> Path:
             x = layer(x)
         model = keras.Model(inputs, x)
     images, labels = synthetic_faces(700, seed=1)
+    labels = labels % classes
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(images[..., None].astype(np.float32), labels, epochs=8, batch_size=32, verbose=0)
     assert history.history["accuracy"][-1] > 0.9, "the tiny model did not learn the generated classes"
     model.save(path)
-    save_manifest(Manifest(task="emotion", labels=FER2013_LABELS, input_size=(SIDE, SIDE), color="gray",
-                           normalization=Normalization()), path)
+    emotion = classes == NUM_CLASSES
+    save_manifest(Manifest(task="emotion" if emotion else "expressiveness",
+                           labels=FER2013_LABELS if emotion else EXPRESSIVENESS_LABELS, input_size=(SIDE, SIDE),
+                           color="gray", normalization=Normalization()), path)
     return path
 
 
@@ -82,3 +85,16 @@ def converted(tiny_keras: Path, calibration_npz: Path, tmp_path_factory: pytest.
                  "--calibration-count", "140", "--validation-count", "210", "-q"])
     assert code == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_expressiveness(calibration_npz: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 3-class (Reserved, Balanced, Expressive) model converted to fp32 TFLite."""
+    from convert.cli import main
+
+    folder = tmp_path_factory.mktemp("expr")
+    keras_path = _train_tiny(folder / "expr.keras", sequential=False, classes=3)
+    code = main([str(keras_path), "--fp32", "--out", str(folder), "--no-data", "--calibration", str(calibration_npz),
+                 "--validation-count", "70", "-q"])
+    assert code == 0
+    return folder / "expr_fp32.tflite"

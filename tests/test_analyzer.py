@@ -113,6 +113,22 @@ def test_video_report(analyzer, photo, tmp_path):
     assert [f.index for f in report.timeline] == [0, 2, 4, 6, 8, 10]
 
 
+def test_expressiveness_model_replaces_the_derived_measure(model, tiny_expressiveness, photo, tmp_path):
+    video = write_video(tmp_path / "face.avi", 5, image=photo)
+    with Analyzer.from_model_path(model, expressiveness_model=tiny_expressiveness) as a:
+        report = a.analyze_video(video)
+    assert report.expressiveness.method == "model:expr_fp32.tflite"
+    assert report.expressiveness.level in ("Reserved", "Balanced", "Expressive")
+    assert report.expressiveness.score is None
+
+
+def test_models_given_in_the_wrong_place_are_refused(model, tiny_expressiveness):
+    with pytest.raises(ValueError, match="is a 'expressiveness' model, not an 'emotion' model"):
+        Analyzer.from_model_path(tiny_expressiveness)
+    with pytest.raises(ValueError, match="not an 'expressiveness' model"):
+        Analyzer.from_model_path(model, expressiveness_model=model)
+
+
 def test_smoothing_averages_over_time(analyzer, photo, tmp_path):
     video = write_video(tmp_path / "face.avi", 6, image=photo)
     raw = analyzer.analyze_video(video)

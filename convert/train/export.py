@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ def export_keras_model(
     verification: dict[str, Any],
     extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Copies the best model to ``out`` and writes its Keras manifest (read by fer-convert).
+    """Writes the best model to ``out`` without optimizer state, and its Keras manifest (read by fer-convert).
 
     Args:
         best: the model file chosen by training (``run_dir/best.keras``).
@@ -36,8 +35,11 @@ def export_keras_model(
     Returns:
         ``out``.
     """
+    import keras
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(best, out)
+    # loaded uncompiled and saved again: the shipped file carries no optimizer state (a third of the size)
+    keras.models.load_model(best, compile=False).save(out)
     manifest = Manifest(
         task=task,
         labels=labels,
