@@ -20,7 +20,7 @@ from runtime.backends import Device, parse_device
 from runtime.classifier import ExpressionModel
 from runtime.detection import DetectorOptions, create_detector
 from runtime.paths import default_model_dir
-from runtime.preprocess import check_frame, crop, expand_box, to_bgr
+from runtime.preprocess import DEFAULT_CROP_PADDING, check_frame, crop, expand_box, to_bgr
 from runtime.report import (
     FrameResult,
     VideoReport,
@@ -34,9 +34,6 @@ from runtime.video import FrameReader
 log = logging.getLogger(__name__)
 
 DEFAULT_EMOTION_MODEL = "emotion_cnn_int8.tflite"
-# Side padding of the square crop around BlazeFace's box, chosen by measuring accuracy on FER-2013 faces
-# re-detected in a larger canvas (benchmarks/crop_padding.py); FER-2013 faces include forehead and chin.
-DEFAULT_CROP_PADDING = 0.25
 
 
 @dataclass(frozen=True)

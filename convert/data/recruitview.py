@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from runtime.manifest import EXPRESSIVENESS_LABELS, Normalization
-from runtime.preprocess import crop, expand_box, prepare_faces
+from runtime.preprocess import DEFAULT_CROP_PADDING, crop, expand_box, prepare_faces
 from runtime.results import Detection
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class SamplingOptions:
 
     frame_skip: int = 15
     max_frames: int = 20
-    padding: float = 0.1
+    padding: float = DEFAULT_CROP_PADDING
     input_side: int = 48
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from convert.data.paths import default_fer2013, default_ferplus
 from convert.train.models import ARCHITECTURES
+from runtime.preprocess import DEFAULT_CROP_PADDING
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--max-frames", type=int, default=20, help="faces taken per video at most")
     exp.add_argument("--face-detector", choices=("blazeface", "none"), default="blazeface",
                      help="how faces are found; none: the videos already show face crops (whole frame used)")
-    exp.add_argument("--padding", type=float, default=0.1, help="crop padding, a fraction of the face box side")
+    exp.add_argument("--padding", type=float, default=DEFAULT_CROP_PADDING,
+                     help="crop padding, a fraction of the face box side (default: the analyzer's)")
     exp.add_argument("--epochs", type=int, default=30)
     exp.add_argument("--batch-size", type=int, default=64)
     exp.add_argument("--learning-rate", type=float, default=1e-3)
