@@ -102,10 +102,11 @@ def chain_vs_peer_rows(results: Results) -> list[dict[str, Any]]:
     rows = []
     for row in results.rows("chain"):
         theirs = peer.get((row["source"],), {})
-        rows.append({**row, "peer_ms": theirs.get("median_ms"),
+        rows.append({**row, "peer_ms": theirs.get("median_ms"), "peer_faces": theirs.get("faces_per_frame"),
                      "speedup": _ratio(theirs.get("median_ms"), row.get("median_ms"))})
     ours = {row["source"] for row in results.rows("chain")}
-    rows += [{"source": row["source"], "frames": row["frames"], "model": None, "peer_ms": row.get("median_ms")}
+    rows += [{"source": row["source"], "frames": row["frames"], "peer_ms": row.get("median_ms"),
+              "peer_faces": row.get("faces_per_frame")}
              for row in results.rows("peer_chain") if row["source"] not in ours]
     return rows
 
@@ -129,7 +130,8 @@ SECTIONS: list[tuple[str, str, list[Column]]] = [
     ("Whole chain per frame (Analyzer.analyze) and fer's detect_emotions on the same frames", "chain_vs_peer",
      [("Frames from", _get("source"), ""), ("Frames", _get("frames"), "d"), ("Model", _get("model"), ""),
       ("Faces/frame", _get("faces_per_frame"), ".2f"), ("Ours (ms)", _get("median_ms"), ".2f"),
-      ("fer (ms)", _get("peer_ms"), ".2f"), ("Speed vs fer (x)", _get("speedup"), ".2f")]),
+      ("fer faces/frame", _get("peer_faces"), ".2f"), ("fer (ms)", _get("peer_ms"), ".2f"),
+      ("Speed vs fer (x)", _get("speedup"), ".2f")]),
     ("Video throughput (Analyzer.analyze_video, every frame)", "video",
      [("Video", _get("video"), ""), ("Model", _get("model"), ""), ("Resolution", _get("resolution"), ""),
       ("Frames", _get("frames"), "d"), ("Seconds", _get("seconds"), ".2f"), ("FPS", _get("fps"), ".1f"),
