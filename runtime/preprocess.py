@@ -126,10 +126,10 @@ def expand_box(
     side = max(w, h) * (1.0 + padding)
     cx, cy = x + w / 2.0, y + h / 2.0
     height, width = frame_shape[:2]
-    x0 = round(max(0.0, cx - side / 2.0))
-    y0 = round(max(0.0, cy - side / 2.0))
-    x1 = round(min(float(width), cx + side / 2.0))
-    y1 = round(min(float(height), cy + side / 2.0))
+    size = round(side)  # whole pixels, the same on both axes, so an unclamped crop is exactly square
+    left, top = round(cx - side / 2.0), round(cy - side / 2.0)
+    x0, y0 = max(0, left), max(0, top)
+    x1, y1 = min(width, left + size), min(height, top + size)
     return x0, y0, max(x0, x1), max(y0, y1)
 
 

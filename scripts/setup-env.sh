@@ -13,6 +13,7 @@ if [ "${1:-}" = "--runtime-only" ]; then
     exit 0
 fi
 python -m pip install -q -e '.[convert,mediapipe,bench,test]'
-# mediapipe without its opencv-contrib-python (see pyproject.toml, extra "mediapipe")
-python -m pip install -q --no-deps 'mediapipe==1.2.2'
-python -c "import cv2, mediapipe, tensorflow, onnxruntime, ai_edge_litert; print('environment ready: opencv', cv2.__version__)"
+# mediapipe without its opencv-contrib-python (see pyproject.toml, extra "mediapipe"), and the benchmark's
+# peer without facenet-pytorch/moviepy (see extra "bench")
+python -m pip install -q --no-deps 'mediapipe==1.2.2' 'fer==25.10.3'
+python -c "import cv2, mediapipe, tensorflow, onnxruntime, ai_edge_litert, fer.fer; print('environment ready: opencv', cv2.__version__)"

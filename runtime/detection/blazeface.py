@@ -51,13 +51,15 @@ def model_for_input(input_size: tuple[int, int]) -> BlazeFaceModel:
     raise ValueError(f"not a BlazeFace model: input {input_size}, expected one of {known}")
 
 
-def to_input(rgb: np.ndarray, letterbox: bm.Letterbox) -> np.ndarray:
-    """An RGB uint8 frame -> the float32 model input (1, H, W, 3) in [-1, 1], letterboxed with zeros
-    (black, so -1) as MediaPipe does, bilinear like its CPU converter."""
+def to_input(bgr: np.ndarray, letterbox: bm.Letterbox) -> np.ndarray:
+    """A BGR uint8 frame -> the float32 RGB model input (1, H, W, 3) in [-1, 1], letterboxed with zeros
+    (black, so -1) as MediaPipe does, bilinear like its CPU converter. The colour order is swapped after the
+    warp, on the small input rather than the whole frame (the warp treats channels alike, so the result is equal)."""
     height, width = letterbox.input_size
-    warped = cv2.warpAffine(rgb, letterbox.affine(), (width, height), flags=cv2.INTER_LINEAR,
+    warped = cv2.warpAffine(bgr, letterbox.affine(), (width, height), flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
-    return (warped.astype(np.float32) * np.float32(2.0 / 255.0) - np.float32(1.0))[None]
+    rgb = cv2.cvtColor(warped, cv2.COLOR_BGR2RGB)
+    return (rgb.astype(np.float32) * np.float32(2.0 / 255.0) - np.float32(1.0))[None]
 
 
 class LiteRTBlazeFace:
@@ -75,10 +77,10 @@ class LiteRTBlazeFace:
         self._min_score = min_score
         self.provider = self._backend.provider
 
-    def detect(self, rgb: np.ndarray) -> list[Detection]:
-        """Faces in an RGB uint8 frame, in frame pixels (not clipped), best score first."""
-        letterbox = bm.letterbox(rgb.shape[:2], self.model.input_size)
-        outputs = self._backend.run_all(to_input(rgb, letterbox))
+    def detect(self, bgr: np.ndarray) -> list[Detection]:
+        """Faces in a BGR uint8 frame, in frame pixels (not clipped), best score first."""
+        letterbox = bm.letterbox(bgr.shape[:2], self.model.input_size)
+        outputs = self._backend.run_all(to_input(bgr, letterbox))
         regressors, logits = self._split(outputs)
         scores = bm.sigmoid_scores(logits)
         likely = np.flatnonzero(scores >= self._min_score)  # decode only these: the same result, less work

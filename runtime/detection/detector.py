@@ -16,7 +16,7 @@ from runtime.backends import Device, parse_device
 from runtime.backends.tflite import interpreter_module
 from runtime.detection.blazeface import MODELS
 from runtime.paths import default_model_dir
-from runtime.preprocess import check_frame, to_color
+from runtime.preprocess import check_frame, to_bgr
 from runtime.results import Box, Detection
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class DetectorOptions:
 class _Engine(Protocol):
     provider: str
 
-    def detect(self, rgb: np.ndarray) -> list[Detection]: ...
+    def detect(self, bgr: np.ndarray) -> list[Detection]: ...
 
     def close(self) -> None: ...
 
@@ -137,16 +137,16 @@ class FaceDetector:
             ValueError: the frame is not a valid image (the message says why).
             RuntimeError: the detector is closed, or inference failed.
         """
-        rgb = to_color(check_frame(frame), "rgb")
+        bgr = to_bgr(check_frame(frame))
         found: list[Detection] = []
         with self._lock:
             if self._closed:
                 raise RuntimeError("the face detector is closed")
             for engine in self._engines:
-                found = engine.detect(rgb)
+                found = engine.detect(bgr)
                 if found:
                     break
-        height, width = rgb.shape[:2]
+        height, width = bgr.shape[:2]
         clipped = [d for d in (_clip(d, width, height) for d in found) if d.box.area > 0]
         return sorted(clipped, key=lambda d: d.box.area, reverse=True)
 

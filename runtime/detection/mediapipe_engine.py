@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from runtime.backends import Device
@@ -73,8 +74,9 @@ class MediaPipeBlazeFace:
         self.provider = f"mediapipe-{getattr(self._mp, '__version__', '?')}+{delegate.name.lower()}"
         return detector
 
-    def detect(self, rgb: np.ndarray) -> list[Detection]:
-        """Faces in an RGB uint8 frame, in frame pixels, in MediaPipe's order."""
+    def detect(self, bgr: np.ndarray) -> list[Detection]:
+        """Faces in a BGR uint8 frame, in frame pixels, in MediaPipe's order."""
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         height, width = rgb.shape[:2]
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         try:
