@@ -129,6 +129,12 @@ def test_models_given_in_the_wrong_place_are_refused(model, tiny_expressiveness)
         Analyzer.from_model_path(model, expressiveness_model=model)
 
 
+def test_stream_yields_one_result_per_frame(analyzer, photo):
+    results = list(analyzer.analyze_stream(iter([photo, np.zeros_like(photo), photo]), fps=4.0))
+    assert [r.index for r in results] == [0, 1, 2] and [r.timestamp for r in results] == [0.0, 0.25, 0.5]
+    assert [len(r.faces) for r in results] == [1, 0, 1] and results[1].primary is None
+
+
 def test_smoothing_averages_over_time(analyzer, photo, tmp_path):
     video = write_video(tmp_path / "face.avi", 6, image=photo)
     raw = analyzer.analyze_video(video)

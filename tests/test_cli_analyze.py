@@ -82,3 +82,9 @@ def test_missing_model_is_reported(tmp_path, caplog):
     with caplog.at_level("ERROR"):
         assert main([str(SAMPLE), "--model", str(tmp_path / "none.tflite")]) == 2
     assert "not found" in caplog.text
+
+
+def test_webcam_that_is_not_there(model, caplog):
+    with caplog.at_level("ERROR"):
+        assert main(["9", "--model", model]) == 2
+    assert "cannot open webcam 9" in caplog.text
