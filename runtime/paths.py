@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 MODELS_ENV = "FER_EDGE_MODELS"
 
 
 def default_model_dir() -> Path:
-    """The folder of shipped models: ``$FER_EDGE_MODELS``, else ``models/`` beside the ``runtime`` package.
-
-    The second works for a source checkout and an editable install, where the repository's ``models/`` folder
-    sits next to ``runtime/``. The face detector's files are in its ``blazeface/`` subfolder.
+    """The folder of shipped models: ``$FER_EDGE_MODELS``; else ``models/`` beside the ``runtime`` package (a source
+    checkout or an editable install); else ``<prefix>/share/fer-edge/models`` (where a wheel installs them).
+    The face detector's files are in its ``blazeface/`` subfolder.
     """
     if os.environ.get(MODELS_ENV):
         return Path(os.environ[MODELS_ENV]).expanduser()
-    return Path(__file__).resolve().parent.parent / "models"
+    beside = Path(__file__).resolve().parent.parent / "models"
+    installed = Path(sys.prefix) / "share" / "fer-edge" / "models"
+    return installed if not beside.is_dir() and installed.is_dir() else beside
