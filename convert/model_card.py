@@ -16,6 +16,10 @@ from typing import Any
 from runtime.manifest import Manifest, load_manifest
 
 FORMAT_ORDER = ("fp32", "fp16", "dynamic", "int8", "onnx", "onnx-int8")
+ARCHITECTURES = {
+    "cnn": "small 3-block CNN (2x Conv-BN-ReLU per block, 32/64/128 filters, max-pool, dropout; Dense 256)",
+    "mobilenetv2": "MobileNetV2 (width 1.0) trained from scratch, global average pooling, dropout 0.3",
+}
 
 
 def _manifests(folder: Path) -> dict[str, list[tuple[Path, Manifest]]]:
@@ -62,7 +66,8 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}"
 
 
-def model_section(source: str, items: list[tuple[Path, Manifest]], folder: Path, pictures: Path) -> list[str]:
+def model_section(source: str, items: list[tuple[Path, Manifest]], folder: Path, pictures: Path,
+                  card_dir: Path) -> list[str]:
     first = items[0][1]
     keras_acc: dict[str, Any] = first.verification.get("keras_privatetest") or {}
     keras_path = folder / source
@@ -71,6 +76,7 @@ def model_section(source: str, items: list[tuple[Path, Manifest]], folder: Path,
     lines = [f"## {source}", ""]
     if keras_manifest:
         arch = keras_manifest.extra.get("architecture", "?")
+        arch = ARCHITECTURES.get(arch, arch)
         lines.append(f"- Architecture: {arch}; input {first.input_size[0]}x{first.input_size[1]} {first.color}; "
                      f"{len(first.labels)} classes ({', '.join(first.labels)}).")
     if training:
@@ -79,7 +85,7 @@ def model_section(source: str, items: list[tuple[Path, Manifest]], folder: Path,
                      f"{training.get('best_epoch')}, {100 * training.get('best_val_accuracy', 0):.2f}%), batch "
                      f"{config.get('batch_size')}, AdamW lr {config.get('learning_rate')} cosine, label smoothing "
                      f"{config.get('label_smoothing')}, seed {config.get('seed')}; "
-                     f"{training.get('seconds', 0) / 60:.0f} minutes of training.")
+                     f"{training.get('seconds', 0) / 60:.0f} minutes of training on the 2-core CPU.")
     lines += ["", "| format | file | size KB | PrivateTest acc % | FER+ acc % | macro-F1 | drop vs Keras (pp) | "
               "top-1 agreement with Keras |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     if keras_acc:
@@ -113,17 +119,17 @@ def model_section(source: str, items: list[tuple[Path, Manifest]], folder: Path,
             if acc and "confusion" in acc["fer2013"]:
                 png = pictures / f"{stem}_{tag}_confusion.png"
                 confusion_png(acc["fer2013"]["confusion"], first.labels, f"{stem} ({tag}), PrivateTest", png)
-                images.append(f"![{stem} {tag} confusion]({png.relative_to(folder).as_posix()})")
+                images.append(f"![{stem} {tag} confusion]({png.relative_to(card_dir).as_posix()})")
         lines += ["", *images]
     return lines + [""]
 
 
-def write_card(folder: Path, preamble: str = "") -> Path:
-    pictures = folder / "card"
+def write_card(folder: Path, preamble: str = "", out: Path | None = None) -> Path:
+    """Writes the card (default ``folder/MODEL_CARD.md``) and its pictures (in ``card/`` beside it)."""
+    out = out or folder / "MODEL_CARD.md"
     lines = [preamble.rstrip(), ""] if preamble else []
     for source, items in _manifests(folder).items():
-        lines += model_section(source, items, folder, pictures)
-    out = folder / "MODEL_CARD.md"
+        lines += model_section(source, items, folder, out.parent / "card", out.parent)
     out.write_text("\n".join(lines))
     return out
 
