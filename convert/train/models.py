@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 ARCHITECTURES = ("cnn", "mobilenetv2")
+BATCHNORM_MOMENTUM = 0.9
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ def build_mobilenetv2(
     backbone = keras.applications.MobileNetV2(
         input_shape=(input_side, input_side, channels), alpha=alpha, include_top=False, weights=None
     )
+    # Keras builds it with BatchNorm momentum 0.999, made for fine-tuning: trained from scratch, the moving
+    # statistics lag the fast-changing weights and inference collapses to one class (seen here: validation
+    # accuracy stuck at 24.9% for 9 epochs while training accuracy rose to 49%). 0.9 follows the weights.
+    for layer in backbone.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            layer.momentum = BATCHNORM_MOMENTUM
     x = backbone(x)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(dropout)(x)
