@@ -38,6 +38,7 @@ from runtime.preprocess import prepare_faces
 log = logging.getLogger(__name__)
 
 KERAS_SUFFIXES = (".keras", ".h5")
+AGREEMENT_WARNING = 0.95  # top-1 agreement with Keras below which a converted file is reported loudly
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,9 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
                 raise RuntimeError(f"{fmt.key} export failed: {exc}") from exc
             seconds = time.perf_counter() - start
             verification = {"keras": agreement(reference, predict_file(target, validation, options.threads))}
+            if verification["keras"]["top1_agreement"] < AGREEMENT_WARNING:
+                log.warning("%s agrees with the Keras model on only %.1f%% of %d faces", target.name,
+                            100 * verification["keras"]["top1_agreement"], verification["keras"]["n"])
             if test is not None:
                 probs = predict_file(target, test, options.threads)
                 verification["privatetest"] = accuracy(probs, data.test_labels, source.labels)
