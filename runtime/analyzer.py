@@ -208,7 +208,7 @@ class Analyzer:
         if progress:
             frames = _progress(reader)
         timeline: list[FrameResult] = []
-        expressive_crops: list[np.ndarray] = []
+        expressiveness_probs: list[np.ndarray] = []
         state: dict = {}
         for index, timestamp, frame in frames:
             result, primary_crop = self._frame_result(index, timestamp, frame, smoothing, state)
@@ -216,9 +216,9 @@ class Analyzer:
             if on_frame is not None:
                 on_frame(result, frame)
             if self.expressiveness is not None and primary_crop is not None:
-                expressive_crops.append(self.expressiveness.predict([primary_crop])[0])
+                expressiveness_probs.append(self.expressiveness.predict([primary_crop])[0])
         if self.expressiveness is not None:
-            expressiveness = expressiveness_from_model(np.asarray(expressive_crops), self.expressiveness.path.name)
+            expressiveness = expressiveness_from_model(np.asarray(expressiveness_probs), self.expressiveness.path.name)
         else:
             probs = np.array([f.primary.emotion.probabilities for f in timeline if f.primary])
             expressiveness = expressiveness_from_emotions(probs.reshape(-1, len(self.labels)), self.labels)
