@@ -105,8 +105,8 @@ class Analyzer:
 
     # ---- frames ----
 
-    def _detect(self, frame: np.ndarray) -> tuple[list[tuple[Face, np.ndarray]], np.ndarray]:
-        """Detections of one frame with their crops (largest first, filtered), and the frame as BGR."""
+    def _detect(self, frame: np.ndarray) -> list[tuple[Face, np.ndarray]]:
+        """Detections of one frame with their crops (largest first, filtered)."""
         bgr = to_bgr(check_frame(frame))
         found = []
         for detection in self.detector.detect(bgr):
@@ -120,7 +120,7 @@ class Analyzer:
             found.append((Face(box, detection.score, _EMPTY), face_crop))
             if self.options.max_faces and len(found) >= self.options.max_faces:
                 break
-        return found, bgr
+        return found
 
     def analyze(self, frame: np.ndarray) -> list[Face]:
         """All faces of one frame (uint8 BGR, gray or BGRA), largest first; [] when there is none.
@@ -135,7 +135,7 @@ class Analyzer:
         return [faces for faces, _ in self._analyze_batch(frames)]
 
     def _analyze_batch(self, frames: Sequence[np.ndarray]) -> list[tuple[list[Face], list[np.ndarray]]]:
-        detected = [self._detect(frame)[0] for frame in frames]
+        detected = [self._detect(frame) for frame in frames]
         crops = [face_crop for found in detected for _, face_crop in found]
         emotions = iter(self.emotion.classify(crops))
         return [([replace(face, emotion=next(emotions)) for face, _ in found], [c for _, c in found])
@@ -238,7 +238,7 @@ class Analyzer:
 
     def crop_face(self, frame: np.ndarray) -> np.ndarray | None:
         """The crop (BGR) of the largest face as the expression model sees it before resizing, or None."""
-        found, _ = self._detect(frame)
+        found = self._detect(frame)
         return found[0][1] if found else None
 
     @staticmethod

@@ -104,26 +104,18 @@ def _run_bad(args: list[str], out: Path, caplog) -> tuple[int, str]:
     return code, caplog.text
 
 
-def test_missing_model(tmp_path, caplog, calibration_npz):
-    code, text = _run_bad([str(tmp_path / "nope.keras"), "--out", str(tmp_path / "o"), "--no-data",
-                           "--calibration", str(calibration_npz)], tmp_path / "o", caplog)
-    assert code == 2 and "not found" in text
-
-
-def test_non_keras_file(tmp_path, caplog, calibration_npz):
-    bogus = tmp_path / "model.keras"
-    bogus.write_bytes(b"this is not a zip")
-    code, text = _run_bad([str(bogus), "--out", str(tmp_path / "o"), "--no-data", "--calibration",
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("nope.keras", None, "not found"),
+    ("model.keras", b"this is not a zip", "cannot be loaded as a Keras model"),
+    ("model.onnx", b"x", "not a Keras model file"),
+], ids=["missing", "not-keras", "wrong-suffix"])
+def test_missing_or_wrong_model_file(tmp_path, caplog, calibration_npz, name, content, message):
+    model = tmp_path / name
+    if content is not None:
+        model.write_bytes(content)
+    code, text = _run_bad([str(model), "--out", str(tmp_path / "o"), "--no-data", "--calibration",
                            str(calibration_npz)], tmp_path / "o", caplog)
-    assert code == 2 and "cannot be loaded as a Keras model" in text
-
-
-def test_wrong_suffix(tmp_path, caplog, calibration_npz):
-    other = tmp_path / "model.onnx"
-    other.write_bytes(b"x")
-    code, text = _run_bad([str(other), "--out", str(tmp_path / "o"), "--no-data", "--calibration",
-                           str(calibration_npz)], tmp_path / "o", caplog)
-    assert code == 2 and "not a Keras model file" in text
+    assert code == 2 and message in text
 
 
 def test_model_whose_input_is_not_an_image(tmp_path, caplog, calibration_npz):
