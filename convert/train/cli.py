@@ -33,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     emo.add_argument("--input-side", type=int)
     emo.add_argument("--seed", type=int, default=1234)
     emo.add_argument("--limit", type=int, help="use at most this many faces per split (smoke runs)")
+    emo.add_argument("--init-from", type=Path, help="start from this trained model's weights (same architecture)")
+    emo.add_argument("--teacher", type=Path, help="distil from this trained .keras model (e.g. the small CNN)")
+    emo.add_argument("--distill-weight", type=float, default=0.5,
+                     help="the teacher's share of the training target, 0..1 (default 0.5)")
 
     exp = sub.add_parser("expressiveness", help="3-class expressiveness model from interview videos")
     exp.add_argument("--metadata", type=Path, required=True, help="metadata.jsonl (file_name, facial_expression)")
@@ -82,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             train_emotion(args.arch, args.data, args.run_dir, args.out, epochs=args.epochs,
                           batch_size=args.batch_size, learning_rate=args.learning_rate,
                           input_side=args.input_side, ferplus=None if args.no_ferplus else args.ferplus,
-                          seed=args.seed, limit=args.limit)
+                          seed=args.seed, limit=args.limit, init_from=args.init_from, teacher=args.teacher,
+                          distill_weight=args.distill_weight)
         else:
             from convert.train.expressiveness import train_expressiveness
 

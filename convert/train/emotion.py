@@ -46,10 +46,19 @@ def train_emotion(
     ferplus: Path | None = None,
     seed: int = 1234,
     limit: int | None = None,
+    init_from: Path | None = None,
+    teacher: Path | None = None,
+    distill_weight: float = 0.5,
 ) -> dict[str, Any]:
-    """Trains one emotion model and, when ``out`` is given, writes it there with its manifest."""
+    """Trains one emotion model and, when ``out`` is given, writes it there with its manifest.
+
+    ``init_from`` starts from a trained model's weights (same architecture and input side); ``teacher`` adds
+    knowledge distillation from a trained model, ``distill_weight`` being its share of the target.
+    """
     import keras
 
+    if not 0.0 <= distill_weight <= 1.0:
+        raise ValueError(f"--distill-weight must be within 0..1, got {distill_weight}")
     spec = SPECS[arch]
     side = input_side or spec.input_side
     config = FitConfig(
@@ -57,6 +66,9 @@ def train_emotion(
         batch_size=batch_size or spec.batch_size,
         learning_rate=learning_rate or spec.learning_rate,
         seed=seed,
+        init_from=str(init_from) if init_from else None,
+        teacher=str(teacher) if teacher else None,
+        distill_weight=distill_weight if teacher else 0.0,
     )
     splits = load_fer2013(data)
     if limit:

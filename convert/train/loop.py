@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from convert.train.distill import load_teacher, soft_targets
+
 log = logging.getLogger(__name__)
 
 LAST = "last.keras"
@@ -33,6 +35,9 @@ class FitConfig:
     augment: bool = True
     seed: int = 1234
     class_weights: tuple[float, ...] | None = None
+    init_from: str | None = None  # a trained model whose weights the run starts from, instead of random ones
+    teacher: str | None = None  # a trained model to distil from (see distill.py)
+    distill_weight: float = 0.0  # the teacher's share of the target
 
 
 def cosine_schedule(config: FitConfig, steps_per_epoch: int) -> Any:
@@ -72,7 +77,10 @@ def augment(images: Any, rotation: float = 0.17, zoom: float = 0.1, shift: float
     return tf.clip_by_value((warped - mean) * contrast + mean + brightness, 0.0, 255.0)
 
 
-def make_dataset(x: np.ndarray, y: np.ndarray, config: FitConfig, num_classes: int, train: bool) -> Any:
+def make_dataset(
+    x: np.ndarray, y: np.ndarray, config: FitConfig, num_classes: int, train: bool, teacher: Any = None
+) -> Any:
+    """Batches of (raw pixels, targets); for training shuffled, augmented and, with a teacher, distilled."""
     import tensorflow as tf
 
     labels = np.eye(num_classes, dtype=np.float32)[y]
@@ -82,7 +90,24 @@ def make_dataset(x: np.ndarray, y: np.ndarray, config: FitConfig, num_classes: i
     ds = ds.batch(config.batch_size)
     if train and config.augment:
         ds = ds.map(lambda a, b: (augment(a), b), num_parallel_calls=tf.data.AUTOTUNE)
+    if train and teacher is not None:
+        ds = ds.map(lambda a, b: (a, soft_targets(teacher, a, b, config.distill_weight)))
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def start_from(model: Any, path: Path) -> None:
+    """Copies the weights of the trained model at ``path`` into ``model``, which must have the same layers."""
+    import keras
+
+    if not path.is_file():
+        raise FileNotFoundError(f"model to start from not found: {path}")
+    source = keras.models.load_model(path, compile=False)
+    shapes = [w.shape for w in source.get_weights()]
+    if shapes != [w.shape for w in model.get_weights()]:
+        raise ValueError(f"{path} does not have the architecture being trained (input {source.input_shape}, "
+                         f"{len(shapes)} weight arrays; wanted input {model.input_shape})")
+    model.set_weights(source.get_weights())
+    log.info("starting from the weights of %s", path)
 
 
 class _Checkpoint:
@@ -140,6 +165,8 @@ def fit(
         state = {"config": asdict(config), "epoch": 0, "best_val_accuracy": -1.0, "best_epoch": 0,
                  "history": [], "seconds": 0.0}
         model = build()
+        if config.init_from:
+            start_from(model, Path(config.init_from))
         steps = math.ceil(len(train[0]) / config.batch_size)
         optimizer = keras.optimizers.AdamW(cosine_schedule(config, steps), weight_decay=config.weight_decay)
         model.compile(
@@ -151,8 +178,9 @@ def fit(
         log.info("%s already finished %d epochs", run_dir, config.epochs)
         return state
     weights = dict(enumerate(config.class_weights)) if config.class_weights else None
+    teacher = load_teacher(Path(config.teacher), num_classes) if config.teacher and config.distill_weight else None
     model.fit(
-        make_dataset(*train, config, num_classes, train=True),
+        make_dataset(*train, config, num_classes, train=True, teacher=teacher),
         validation_data=make_dataset(*val, config, num_classes, train=False),
         epochs=config.epochs,
         initial_epoch=state["epoch"],

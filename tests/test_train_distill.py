@@ -1,0 +1,99 @@
+"""fer-train's warm start (--init-from) and knowledge distillation (--teacher): the targets, the checks, a run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow", reason="training needs TensorFlow (extra 'convert')")
+
+from convert.train.cli import main
+from convert.train.distill import load_teacher, soft_targets
+from convert.train.loop import start_from
+from convert.train.models import build_cnn
+from runtime.manifest import load_manifest
+from tests.fer_csv import write_fer_csv
+
+
+def _constant_teacher(side: int, probabilities: list[float]):
+    """A model whose output is ``probabilities`` for every image (zero kernel, bias = log p)."""
+    import keras
+
+    inputs = keras.Input((side, side, 1))
+    x = keras.layers.Flatten()(inputs)
+    dense = keras.layers.Dense(len(probabilities), activation="softmax")
+    model = keras.Model(inputs, dense(x))
+    dense.set_weights([np.zeros((side * side, len(probabilities)), np.float32),
+                       np.log(np.asarray(probabilities, np.float32))])
+    return model
+
+
+@pytest.mark.parametrize("image_side", [48, 32])
+def test_soft_targets_mix_labels_with_the_teachers_probabilities(image_side):
+    teacher_p = [0.1, 0.2, 0.7]
+    teacher = _constant_teacher(48, teacher_p)
+    images = np.random.default_rng(0).uniform(0, 255, (4, image_side, image_side, 1)).astype(np.float32)
+    labels = np.eye(3, dtype=np.float32)[[0, 1, 2, 2]]
+    targets = np.asarray(soft_targets(teacher, images, labels, 0.25))
+    np.testing.assert_allclose(targets, 0.75 * labels + 0.25 * np.asarray(teacher_p), atol=1e-6)
+    np.testing.assert_allclose(targets.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_teacher_that_does_not_fit_is_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match="teacher model not found"):
+        load_teacher(tmp_path / "none.keras", 7)
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(b"not a zip archive")
+    with pytest.raises(ValueError, match="could not be loaded"):
+        load_teacher(corrupt, 7)
+    three = tmp_path / "three.keras"
+    _constant_teacher(48, [0.2, 0.3, 0.5]).save(three)
+    with pytest.raises(ValueError, match="predicts 3 classes, the student 7"):
+        load_teacher(three, 7)
+    assert load_teacher(three, 3).trainable is False
+
+
+def test_start_from_copies_weights_and_refuses_another_architecture(tmp_path):
+    source = build_cnn(7)
+    path = tmp_path / "source.keras"
+    source.save(path)
+    target = build_cnn(7)
+    start_from(target, path)
+    for a, b in zip(source.get_weights(), target.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="does not have the architecture being trained"):
+        start_from(build_cnn(7, input_side=32), path)
+    with pytest.raises(FileNotFoundError, match="model to start from not found"):
+        start_from(target, tmp_path / "none.keras")
+
+
+@pytest.mark.slow
+def test_distilled_warm_started_run_records_both_and_bad_options_fail(tmp_path, caplog):
+    data = write_fer_csv(tmp_path / "fer.csv", {"Training": 48, "PublicTest": 16, "PrivateTest": 16})
+    teacher = tmp_path / "teacher.keras"
+    build_cnn(7).save(teacher)
+    init = tmp_path / "init.keras"
+    build_cnn(7).save(init)
+    base = ["emotion", "--data", str(data), "--epochs", "1", "--batch-size", "16", "--no-ferplus"]
+    out = tmp_path / "student.keras"
+    args = [*base, "--run-dir", str(tmp_path / "run"), "--out", str(out), "--init-from", str(init),
+            "--teacher", str(teacher), "--distill-weight", "0.4"]
+    with caplog.at_level("INFO"):
+        assert main(args) == 0
+    assert "starting from the weights of" in caplog.text
+    config = load_manifest(out).extra["training"]["config"]
+    assert config["teacher"] == str(teacher) and config["init_from"] == str(init)
+    assert config["distill_weight"] == 0.4
+    assert json.loads((tmp_path / "run" / "state.json").read_text())["epoch"] == 1
+
+    caplog.clear()
+    with caplog.at_level("ERROR"):
+        assert main([*base, "--run-dir", str(tmp_path / "r2"), "--distill-weight", "1.5", "--teacher",
+                     str(teacher)]) == 2
+        assert main([*base, "--run-dir", str(tmp_path / "r3"), "--teacher", str(tmp_path / "none.keras")]) == 2
+        assert main([*base, "--run-dir", str(tmp_path / "r4"), "--arch", "mobilenetv2", "--input-side", "32",
+                     "--init-from", str(init)]) == 2
+    assert "within 0..1" in caplog.text and "teacher model not found" in caplog.text
+    assert "does not have the architecture being trained" in caplog.text
