@@ -22,6 +22,32 @@ ARCHITECTURES = {
 }
 
 
+def _stages(training: dict[str, Any]) -> list[dict[str, Any]]:
+    """The training stages of a model, first to last (a warm-started run records the one it started from)."""
+    earlier = training.get("started_from")
+    return [*(_stages(earlier) if earlier and "config" in earlier else []), training]
+
+
+def _training_lines(training: dict[str, Any]) -> list[str]:
+    stages = _stages(training)
+    lines = []
+    for number, stage in enumerate(stages, 1):
+        config = stage.get("config", {})
+        name = f"Training stage {number} of {len(stages)}" if len(stages) > 1 else "Training"
+        start = f", starting from stage {number - 1}'s best model" if number > 1 else ""
+        teacher = (f", distilled from {Path(config['teacher']).name} (the teacher's probabilities are "
+                   f"{config.get('distill_weight'):.0%} of the target)" if config.get("teacher") else "")
+        lines.append(f"- {name}: {config.get('epochs')} epochs{start}{teacher} (best on PublicTest: epoch "
+                     f"{stage.get('best_epoch')}, {100 * stage.get('best_val_accuracy', 0):.2f}%), batch "
+                     f"{config.get('batch_size')}, AdamW lr {config.get('learning_rate')} cosine, label smoothing "
+                     f"{config.get('label_smoothing')}, seed {config.get('seed')}; "
+                     f"{stage.get('seconds', 0) / 60:.0f} minutes of training on the 2-core CPU.")
+    if len(stages) > 1:
+        total = sum(stage.get("seconds", 0) for stage in stages) / 60
+        lines.append(f"- Total training time: {total:.0f} minutes on the 2-core CPU.")
+    return lines
+
+
 def _manifests(folder: Path) -> dict[str, list[tuple[Path, Manifest]]]:
     """Converted emotion models grouped by their Keras source name."""
     groups: dict[str, list[tuple[Path, Manifest]]] = defaultdict(list)
@@ -80,12 +106,7 @@ def model_section(source: str, items: list[tuple[Path, Manifest]], folder: Path,
         lines.append(f"- Architecture: {arch}; input {first.input_size[0]}x{first.input_size[1]} {first.color}; "
                      f"{len(first.labels)} classes ({', '.join(first.labels)}).")
     if training:
-        config = training.get("config", {})
-        lines.append(f"- Training: {config.get('epochs')} epochs (best on PublicTest: epoch "
-                     f"{training.get('best_epoch')}, {100 * training.get('best_val_accuracy', 0):.2f}%), batch "
-                     f"{config.get('batch_size')}, AdamW lr {config.get('learning_rate')} cosine, label smoothing "
-                     f"{config.get('label_smoothing')}, seed {config.get('seed')}; "
-                     f"{training.get('seconds', 0) / 60:.0f} minutes of training on the 2-core CPU.")
+        lines += _training_lines(training)
     lines += ["", "| format | file | size KB | PrivateTest acc % | FER+ acc % | macro-F1 | drop vs Keras (pp) | "
               "top-1 agreement with Keras |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     if keras_acc:

@@ -23,3 +23,22 @@ def test_card_lists_every_shipped_emotion_model_with_its_measured_accuracy(tmp_p
         assert f"## {manifest.source['name']}" in card
     pictures = list((tmp_path / "card").glob("*_confusion.png"))
     assert pictures and all(f"(card/{p.name})" in card for p in pictures)
+
+
+def test_a_warm_started_distilled_model_shows_every_stage_and_the_total_time():
+    from convert.model_card import _training_lines
+
+    config = {"epochs": 15, "batch_size": 64, "learning_rate": 0.002, "label_smoothing": 0.1, "seed": 1234}
+    first = {"config": config, "best_epoch": 14, "best_val_accuracy": 0.5639, "seconds": 1800}
+    second = {"config": {**config, "epochs": 40, "init_from": "runs/stage1.keras", "teacher": "models/cnn.keras",
+                         "distill_weight": 0.5},
+              "best_epoch": 38, "best_val_accuracy": 0.66, "seconds": 6000, "started_from": {"file": "stage1.keras",
+                                                                                             **first}}
+    lines = _training_lines(second)
+    assert lines[0].startswith("- Training stage 1 of 2: 15 epochs (best on PublicTest: epoch 14, 56.39%)")
+    assert "40 epochs, starting from stage 1's best model, distilled from cnn.keras" in lines[1]
+    assert "50% of the target" in lines[1] and "100 minutes" in lines[1]
+    assert lines[2] == "- Total training time: 130 minutes on the 2-core CPU."
+    assert _training_lines(first)[0].startswith("- Training: 15 epochs")
+    # a model whose starting point was not recorded (moved away) is one stage
+    assert len(_training_lines({**second, "started_from": {"file": "stage1.keras"}})) == 1

@@ -97,3 +97,19 @@ def test_distilled_warm_started_run_records_both_and_bad_options_fail(tmp_path, 
                      "--init-from", str(init)]) == 2
     assert "within 0..1" in caplog.text and "teacher model not found" in caplog.text
     assert "does not have the architecture being trained" in caplog.text
+
+
+def test_training_record_keeps_the_stage_it_started_from(tmp_path):
+    from convert.train.export import export_keras_model, training_record
+
+    config = {"epochs": 1, "init_from": None}
+    first = tmp_path / "first.keras"
+    build_cnn(7).save(tmp_path / "run_best.keras")
+    state = {"config": config, "best_epoch": 1, "best_val_accuracy": 0.5, "seconds": 60.0}
+    export_keras_model(tmp_path / "run_best.keras", first, "emotion", tuple("abcdefg"), 48, state, {})
+    record = training_record({**state, "config": {**config, "init_from": str(first)}, "seconds": 120.0})
+    earlier = record["started_from"]
+    assert earlier["file"] == "first.keras" and earlier["seconds"] == 60.0 and earlier["config"] == config
+    assert earlier["sha256"] == load_manifest(first).file["sha256"]
+    moved = training_record({**state, "config": {**config, "init_from": str(tmp_path / "gone.keras")}})
+    assert moved["started_from"] == {"file": "gone.keras"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from runtime.manifest import Manifest, Normalization, save_manifest, sha256_of
+from runtime.manifest import Manifest, Normalization, load_manifest, save_manifest, sha256_of
 
 _TRAINING_KEYS = ("config", "best_epoch", "best_val_accuracy", "seconds")
 
@@ -50,7 +50,22 @@ def export_keras_model(
         precision="fp32",
         file={"name": out.name, "sha256": sha256_of(out), "bytes": out.stat().st_size},
         verification=verification,
-        extra={**(extra or {}), "training": {k: state[k] for k in _TRAINING_KEYS}},
+        extra={**(extra or {}), "training": training_record(state)},
     )
     save_manifest(manifest, out)
     return out
+
+
+def training_record(state: dict[str, Any]) -> dict[str, Any]:
+    """What the manifest keeps of a run; for a warm-started run, also the record of the model it started from
+    (read from that model's manifest), so the card can tell every stage and the total time."""
+    record = {k: state[k] for k in _TRAINING_KEYS}
+    init = state["config"].get("init_from")
+    if init:
+        record["started_from"] = {"file": Path(init).name}
+        try:
+            earlier = load_manifest(init)
+        except (FileNotFoundError, ValueError):
+            return record  # the model may have been moved; its name is still worth keeping
+        record["started_from"].update(sha256=earlier.file.get("sha256"), **(earlier.extra.get("training") or {}))
+    return record
