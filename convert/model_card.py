@@ -35,8 +35,8 @@ def _training_lines(training: dict[str, Any]) -> list[str]:
         config = stage.get("config", {})
         name = f"Training stage {number} of {len(stages)}" if len(stages) > 1 else "Training"
         start = f", starting from stage {number - 1}'s best model" if number > 1 else ""
-        teacher = (f", distilled from {Path(config['teacher']).name} (the teacher's probabilities are "
-                   f"{config.get('distill_weight'):.0%} of the target)" if config.get("teacher") else "")
+        teacher = (f", distilled from {Path(config['teacher']).name} with weight {config.get('distill_weight')}"
+                   if config.get("teacher") else "")
         lines.append(f"- {name}: {config.get('epochs')} epochs{start}{teacher} (best on PublicTest: epoch "
                      f"{stage.get('best_epoch')}, {100 * stage.get('best_val_accuracy', 0):.2f}%), batch "
                      f"{config.get('batch_size')}, AdamW lr {config.get('learning_rate')} cosine, label smoothing "
