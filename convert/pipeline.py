@@ -84,14 +84,14 @@ class ConvertResult:
     seconds: float
 
 
-def load_keras(path: Path) -> Any:
-    """Loads a Keras model file.
+def load_keras(path: Path, role: str = "model") -> Any:
+    """Loads a Keras model file; ``role`` names it in the error for a missing file ("teacher model", ...).
 
     Raises:
         FileNotFoundError: no such file. ValueError: not a loadable Keras model, or its input is not an image.
     """
     if not path.is_file():
-        raise FileNotFoundError(f"model file not found: {path}")
+        raise FileNotFoundError(f"{role} file not found: {path}")
     if path.suffix not in KERAS_SUFFIXES:
         raise ValueError(f"{path.name} is not a Keras model file (expected {' or '.join(KERAS_SUFFIXES)})")
     import keras

@@ -42,11 +42,11 @@ def test_soft_targets_mix_labels_with_the_teachers_probabilities(image_side):
 
 
 def test_teacher_that_does_not_fit_is_refused(tmp_path):
-    with pytest.raises(FileNotFoundError, match="teacher model not found"):
+    with pytest.raises(FileNotFoundError, match="teacher model file not found"):
         load_teacher(tmp_path / "none.keras", 7)
     corrupt = tmp_path / "corrupt.keras"
     corrupt.write_bytes(b"not a zip archive")
-    with pytest.raises(ValueError, match="could not be loaded"):
+    with pytest.raises(ValueError, match="cannot be loaded as a Keras model"):
         load_teacher(corrupt, 7)
     three = tmp_path / "three.keras"
     _constant_teacher(48, [0.2, 0.3, 0.5]).save(three)
@@ -65,7 +65,7 @@ def test_start_from_copies_weights_and_refuses_another_architecture(tmp_path):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="does not have the architecture being trained"):
         start_from(build_cnn(7, input_side=32), path)
-    with pytest.raises(FileNotFoundError, match="model to start from not found"):
+    with pytest.raises(FileNotFoundError, match="starting model file not found"):
         start_from(target, tmp_path / "none.keras")
 
 
@@ -95,7 +95,7 @@ def test_distilled_warm_started_run_records_both_and_bad_options_fail(tmp_path, 
         assert main([*base, "--run-dir", str(tmp_path / "r3"), "--teacher", str(tmp_path / "none.keras")]) == 2
         assert main([*base, "--run-dir", str(tmp_path / "r4"), "--arch", "mobilenetv2", "--input-side", "32",
                      "--init-from", str(init)]) == 2
-    assert "within 0..1" in caplog.text and "teacher model not found" in caplog.text
+    assert "within 0..1" in caplog.text and "teacher model file not found" in caplog.text
     assert "does not have the architecture being trained" in caplog.text
 
 

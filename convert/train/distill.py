@@ -10,17 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from convert.pipeline import load_keras
+
 
 def load_teacher(path: Path, num_classes: int) -> Any:
     """Loads a Keras classifier to distil from; refuses one whose output or input does not fit."""
-    import keras
-
-    if not path.is_file():
-        raise FileNotFoundError(f"teacher model not found: {path}")
-    try:
-        teacher = keras.models.load_model(path, compile=False)
-    except Exception as exc:  # Keras raises many types for a corrupt archive
-        raise ValueError(f"teacher model {path} could not be loaded: {exc}") from exc
+    teacher = load_keras(path, role="teacher model")
     outputs, inputs = teacher.output_shape[-1], teacher.input_shape
     if outputs != num_classes:
         raise ValueError(f"teacher {path.name} predicts {outputs} classes, the student {num_classes}")

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from convert.pipeline import load_keras
 from convert.train.distill import load_teacher, soft_targets
 
 log = logging.getLogger(__name__)
@@ -97,11 +98,7 @@ def make_dataset(
 
 def start_from(model: Any, path: Path) -> None:
     """Copies the weights of the trained model at ``path`` into ``model``, which must have the same layers."""
-    import keras
-
-    if not path.is_file():
-        raise FileNotFoundError(f"model to start from not found: {path}")
-    source = keras.models.load_model(path, compile=False)
+    source = load_keras(path, role="starting model")
     shapes = [w.shape for w in source.get_weights()]
     if shapes != [w.shape for w in model.get_weights()]:
         raise ValueError(f"{path} does not have the architecture being trained (input {source.input_shape}, "
