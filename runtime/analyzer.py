@@ -107,7 +107,7 @@ class Analyzer:
 
     def _detect(self, frame: np.ndarray) -> list[tuple[Face, np.ndarray]]:
         """Detections of one frame with their crops (largest first, filtered)."""
-        bgr = to_bgr(check_frame(frame))
+        bgr = to_bgr(frame)  # to_bgr validates the frame
         found = []
         for detection in self.detector.detect(bgr):
             box = detection.box

@@ -16,7 +16,7 @@ from runtime.backends import Device, parse_device
 from runtime.backends.tflite import interpreter_module
 from runtime.detection.blazeface import MODELS
 from runtime.paths import default_model_dir
-from runtime.preprocess import check_frame, to_bgr
+from runtime.preprocess import to_bgr
 from runtime.results import Box, Detection
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ class FaceDetector:
             ValueError: the frame is not a valid image (the message says why).
             RuntimeError: the detector is closed, or inference failed.
         """
-        bgr = to_bgr(check_frame(frame))
+        bgr = to_bgr(frame)  # to_bgr validates the frame
         found: list[Detection] = []
         with self._lock:
             if self._closed:
