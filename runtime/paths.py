@@ -19,3 +19,13 @@ def default_model_dir() -> Path:
     beside = Path(__file__).resolve().parent.parent / "models"
     installed = Path(sys.prefix) / "share" / "fer-edge" / "models"
     return installed if not beside.is_dir() and installed.is_dir() else beside
+
+
+DEPLOYABLE_SUFFIXES = (".tflite", ".onnx")
+
+
+def shipped_emotion_models(folder: Path | None = None) -> list[Path]:
+    """The deployable emotion model files (``emotion_*.tflite``, ``emotion_*.onnx``) of a models folder (default:
+    the shipped one), sorted by name."""
+    folder = folder or default_model_dir()
+    return sorted(p for p in folder.glob("emotion_*") if p.suffix in DEPLOYABLE_SUFFIXES)

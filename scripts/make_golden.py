@@ -14,21 +14,17 @@ from pathlib import Path
 import cv2
 
 from runtime.analyzer import Analyzer
-from runtime.paths import default_model_dir
+from runtime.paths import shipped_emotion_models
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "astronaut.jpg"
 GOLDEN = REPO / "tests" / "golden" / "shipped_models.json"
 
 
-def shipped_emotion_models(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix in (".tflite", ".onnx") and p.name.startswith("emotion_"))
-
-
 def main() -> int:
     frame = cv2.imread(str(SAMPLE))
     golden = {}
-    for model in shipped_emotion_models(default_model_dir()):
+    for model in shipped_emotion_models():
         with Analyzer.from_model_path(model) as analyzer:
             faces = analyzer.analyze(frame)
             golden[model.name] = [{"box": [f.box.x, f.box.y, f.box.width, f.box.height],

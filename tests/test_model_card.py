@@ -6,7 +6,7 @@ import pytest
 
 from convert.model_card import write_card
 from runtime.manifest import load_manifest
-from runtime.paths import default_model_dir
+from runtime.paths import default_model_dir, shipped_emotion_models
 
 pytest.importorskip("matplotlib", reason="the card's confusion-matrix pictures need matplotlib")
 
@@ -14,7 +14,7 @@ pytest.importorskip("matplotlib", reason="the card's confusion-matrix pictures n
 def test_card_lists_every_shipped_emotion_model_with_its_measured_accuracy(tmp_path):
     models = default_model_dir()
     card = write_card(models, "# Model card", out=tmp_path / "MODEL_CARD.md").read_text()
-    deployable = [p for p in models.glob("emotion_*") if p.suffix in (".tflite", ".onnx")]
+    deployable = shipped_emotion_models(models)
     assert deployable
     for path in deployable:
         manifest = load_manifest(path)

@@ -12,13 +12,13 @@ import pytest
 from runtime.analyzer import DEFAULT_EMOTION_MODEL, Analyzer
 from runtime.classifier import ExpressionModel
 from runtime.manifest import load_manifest, manifest_path, sha256_of
-from runtime.paths import default_model_dir
+from runtime.paths import default_model_dir, shipped_emotion_models
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = default_model_dir()
 GOLDEN = json.loads((REPO / "tests" / "golden" / "shipped_models.json").read_text())
 SAMPLE = REPO / "samples" / GOLDEN["sample"]
-DEPLOYABLE = sorted(p for p in MODELS.glob("emotion_*") if p.suffix in (".tflite", ".onnx"))
+DEPLOYABLE = shipped_emotion_models(MODELS)
 KERAS = sorted(MODELS.glob("*.keras"))
 
 GOLDEN_PROB_TOLERANCE = 1e-3  # same file, same input; engines may differ in the last bits across CPUs
