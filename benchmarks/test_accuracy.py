@@ -13,7 +13,7 @@ from benchmarks.discovery import ModelFile, ModelGroup
 from benchmarks.gates import ACCURACY_DROP_MAX_PP, AGREEMENT_MIN, GATED_PRECISIONS, check
 from benchmarks.params import file_params, quantized_params
 from benchmarks.results import Results
-from convert.metrics import classification_report
+from convert.verify import accuracy, agreement
 from runtime.manifest import FER2013_LABELS
 
 pytestmark = pytest.mark.data
@@ -27,9 +27,11 @@ def _require_fer2013_labels(model: ModelFile) -> None:
         pytest.importorskip("tensorflow", reason="the Keras reference needs TensorFlow (extra 'convert')")
 
 
-def _accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    keep = labels >= 0
-    return float(np.mean(probabilities[keep].argmax(1) == labels[keep]))
+def _accuracies(quantized: np.ndarray, reference: np.ndarray,
+                label_sets: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
+    """(quantized, fp32 source) accuracy against each label set (rows labelled -1 skipped)."""
+    ours, theirs = (accuracy(p, label_sets, FER2013_LABELS) for p in (quantized, reference))
+    return {name: (ours[name]["accuracy"], theirs[name]["accuracy"]) for name in label_sets}
 
 
 @pytest.mark.parametrize("model", file_params(include_keras=True))
@@ -38,8 +40,7 @@ def test_accuracy(results: Results, privatetest: PrivateTest, privatetest_probs:
     probabilities = privatetest_probs(model)
     assert probabilities.shape == (len(privatetest.faces), len(FER2013_LABELS))
     recorded = model.manifest.verification.get("privatetest", {})
-    for name, labels in privatetest.labels.items():
-        report = classification_report(labels, probabilities.argmax(1), FER2013_LABELS)
+    for name, report in accuracy(probabilities, privatetest.labels, FER2013_LABELS).items():
         results.add("accuracy", model=model.group, format=model.key, file=model.path.name, labels=name,
                     n=report["n"], accuracy=report["accuracy"], macro_f1=report["macro_f1"],
                     manifest_accuracy=recorded.get(name, {}).get("accuracy"))
@@ -51,11 +52,10 @@ def test_quantized_against_fp32(results: Results, privatetest: PrivateTest, priv
     """Accuracy drop (percentage points; positive = lost) and top-1 agreement of every quantized file."""
     _require_fer2013_labels(model)
     quantized, reference = privatetest_probs(model), privatetest_probs(source)
-    drops = {f"drop_pp_{name}": 100.0 * (_accuracy(reference, labels) - _accuracy(quantized, labels))
-             for name, labels in privatetest.labels.items()}
-    agreement = float(np.mean(quantized.argmax(1) == reference.argmax(1)))
+    drops = {f"drop_pp_{name}": 100.0 * (theirs - ours)
+             for name, (ours, theirs) in _accuracies(quantized, reference, privatetest.labels).items()}
     results.add("quantization", model=group.name, format=model.key, file=model.path.name, source=source.key,
-                agreement=agreement, **drops)
+                agreement=agreement(reference, quantized)["top1_agreement"], **drops)
 
 
 @pytest.mark.parametrize(("group", "model", "source"), quantized_params(GATED_PRECISIONS))
@@ -63,7 +63,7 @@ def test_int8_accuracy_drop(results: Results, privatetest: PrivateTest, privatet
                             group: ModelGroup, model: ModelFile, source: ModelFile) -> None:
     _require_fer2013_labels(model)
     labels = privatetest.labels[GATE_LABELS]
-    ours, theirs = _accuracy(privatetest_probs(model), labels), _accuracy(privatetest_probs(source), labels)
+    ours, theirs = _accuracies(privatetest_probs(model), privatetest_probs(source), {GATE_LABELS: labels})[GATE_LABELS]
     drop = 100.0 * (theirs - ours)
     check(results, "int8 accuracy drop (pp)", model.id, drop, f"<= {ACCURACY_DROP_MAX_PP:.1f}",
           drop <= ACCURACY_DROP_MAX_PP,
@@ -74,6 +74,6 @@ def test_int8_accuracy_drop(results: Results, privatetest: PrivateTest, privatet
 def test_int8_agreement(results: Results, privatetest: PrivateTest, privatetest_probs: Callable,
                         group: ModelGroup, model: ModelFile, source: ModelFile) -> None:
     _require_fer2013_labels(model)
-    agreement = float(np.mean(privatetest_probs(model).argmax(1) == privatetest_probs(source).argmax(1)))
-    check(results, "int8 top-1 agreement with fp32", model.id, agreement, f">= {AGREEMENT_MIN:.2f}",
-          agreement >= AGREEMENT_MIN, note=f"on {len(privatetest.faces)} PrivateTest faces")
+    top1 = agreement(privatetest_probs(source), privatetest_probs(model))["top1_agreement"]
+    check(results, "int8 top-1 agreement with fp32", model.id, top1, f">= {AGREEMENT_MIN:.2f}",
+          top1 >= AGREEMENT_MIN, note=f"on {len(privatetest.faces)} PrivateTest faces")

