@@ -17,7 +17,7 @@ import pytest
 
 from benchmarks.data import SAMPLE_PHOTO, PrivateTest, list_videos, load_privatetest, sample_frames
 from benchmarks.discovery import ModelFile
-from benchmarks.machine import machine_info
+from benchmarks.machine import load_average, machine_info
 from benchmarks.results import Results, write_results
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -51,8 +51,8 @@ def results(pytestconfig: pytest.Config) -> Iterator[Results]:
     collected = Results(machine=machine, selection=selection)
     yield collected
     collected.outcomes.update(_outcomes)
-    if hasattr(os, "getloadavg"):
-        collected.machine["load_average_1m_end"] = round(os.getloadavg()[0], 2)
+    if (load := load_average()) is not None:
+        collected.machine["load_average_1m_end"] = load
     write_results(collected)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.discovery import ModelFile
-from runtime.preprocess import prepare_faces
+from runtime.preprocess import prepare_faces, softmax
 
 TF_THREADS = 1
 
@@ -47,10 +47,6 @@ def keras_predictor(model: ModelFile) -> Callable[[np.ndarray], np.ndarray]:
     def predict(faces: np.ndarray) -> np.ndarray:
         batch = prepare_faces(faces, manifest.input_size, manifest.color, manifest.normalization)
         scores = np.asarray(network.predict_on_batch(batch), dtype=np.float32)
-        if manifest.outputs_probabilities:
-            return scores
-        from runtime.preprocess import softmax
-
-        return softmax(scores)
+        return scores if manifest.outputs_probabilities else softmax(scores)
 
     return predict

@@ -16,6 +16,11 @@ PACKAGES = ("numpy", "ai-edge-litert", "tflite-runtime", "onnxruntime", "onnxrun
 REPO = Path(__file__).resolve().parents[1]
 
 
+def load_average() -> float | None:
+    """The 1-minute load average, where the OS has one."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
@@ -59,8 +64,8 @@ def machine_info() -> dict[str, Any]:
         "packages": package_versions(),
         "commit": git_commit(),
     }
-    if hasattr(os, "getloadavg"):
-        info["load_average_1m"] = round(os.getloadavg()[0], 2)
+    if (load := load_average()) is not None:
+        info["load_average_1m"] = load
     try:
         import psutil
 

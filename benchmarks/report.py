@@ -57,13 +57,13 @@ def summary_rows(results: Results) -> list[dict[str, Any]]:
     peer_accuracy = _index(results.rows("peer_accuracy"), "variant", "labels")
     model_rows = sorted(results.rows("latency") + results.rows("accuracy"), key=model_order)
     files = list(dict.fromkeys(r["file"] for r in model_rows))
+    peer_b1 = peer_latency.get(("tflite", 1), {})
+    peer_acc = peer_accuracy.get(("tflite", "fer2013"), {})
     rows = []
     for file in files:
         b1, b32 = latency.get((file, 1, 1), {}), latency.get((file, 1, 32), {})
         fer13, ferplus = accuracy.get((file, "fer2013"), {}), accuracy.get((file, "ferplus"), {})
         first = b1 or fer13 or b32 or ferplus
-        peer_b1 = peer_latency.get(("tflite", 1), {})
-        peer_acc = peer_accuracy.get(("tflite", "fer2013"), {})
         rows.append({
             "model": first.get("model"), "format": first.get("format"), "size_kb": first.get("size_kb"),
             "b1_ms": b1.get("median_ms"), "b32_face_ms": b32.get("per_face_ms"),
