@@ -165,8 +165,11 @@ def machine_lines(machine: dict[str, Any]) -> list[str]:
     packages = ", ".join(f"{k} {v}" for k, v in machine.get("packages", {}).items())
     return [
         f"- Date: {machine.get('date')}; commit {machine.get('commit')}",
-        (f"- CPU: {machine.get('cpu')}; {machine.get('usable_cores')} usable of {machine.get('logical_cores')} "
-         f"logical cores; {machine.get('memory_gb', '?')} GB RAM; load average {machine.get('load_average_1m', '?')} "
+        (f"- CPU: {machine.get('cpu')} ({machine.get('cpu_arch', '?')}; instruction sets: "
+         f"{' '.join(machine.get('cpu_features', [])) or '?'}; int8 dot product (VNNI/AMX/dotprod): "
+         f"{_format(machine.get('cpu_int8_dot_product'), '')}); {machine.get('usable_cores')} usable of "
+         f"{machine.get('logical_cores')} logical cores; {machine.get('memory_gb', '?')} GB RAM; load average "
+         f"{machine.get('load_average_1m', '?')} "
          f"at start, {machine.get('load_average_1m_end', '?')} at end"),
         f"- {machine.get('os')}; Python {machine.get('python')}",
         f"- Packages: {packages}",

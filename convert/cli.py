@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     for fmt in FORMATS:
         formats.add_argument(f"--{fmt.key}", action="store_true", help=fmt.help)
     formats.add_argument("--all", action="store_true", help="every format above")
+    formats.add_argument("--verify-existing", action="store_true",
+                         help="build nothing: verify the files of these formats already in --out on this machine "
+                              "and rewrite their manifests (the model files are left as they are)")
     parser.add_argument("--int8-io", choices=("int8", "uint8", "float32"),
                         help="input/output type of the full-integer TFLite model (default int8)")
     data = parser.add_argument_group("data")
@@ -81,6 +84,7 @@ def _options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Conve
         int8_io=args.int8_io or "int8",
         overrides=overrides,
         threads=args.threads,
+        verify_existing=args.verify_existing,
     )
 
 

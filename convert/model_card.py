@@ -92,6 +92,17 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}"
 
 
+def _measured_on(manifest: Manifest) -> str:
+    """The CPU and engine a file's verification ran on (int8 results can depend on the instruction set)."""
+    machine = manifest.verification.get("machine")
+    if not machine:
+        return "not recorded"
+    cpu = machine.get("cpu", {})
+    features = [f for f in cpu.get("features", []) if f.startswith(("avx2", "avx512f", "avx512_vnni", "avx_vnni",
+                                                                      "amx_int8", "asimddp", "i8mm"))]
+    return f"{cpu.get('model', '?')} ({', '.join(features) or cpu.get('arch', '?')}), {machine.get('engine', '?')}"
+
+
 def model_section(source: str, items: list[tuple[Path, Manifest]], folder: Path, pictures: Path,
                   card_dir: Path) -> list[str]:
     first = items[0][1]
@@ -108,11 +119,11 @@ def model_section(source: str, items: list[tuple[Path, Manifest]], folder: Path,
     if training:
         lines += _training_lines(training)
     lines += ["", "| format | file | size KB | PrivateTest acc % | FER+ acc % | macro-F1 | drop vs Keras (pp) | "
-              "top-1 agreement with Keras |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+              "top-1 agreement with Keras | measured on |", "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     if keras_acc:
         lines.append(f"| Keras fp32 | {source} | {keras_path.stat().st_size / 1024:.0f} | "
                      f"{_pct(keras_acc['fer2013']['accuracy'])} | {_pct(keras_acc.get('ferplus', {}).get('accuracy'))}"
-                     f" | {keras_acc['fer2013']['macro_f1']:.4f} | 0 | 1.0000 |")
+                     f" | {keras_acc['fer2013']['macro_f1']:.4f} | 0 | 1.0000 | TensorFlow |")
     for path, manifest in items:
         test = manifest.verification.get("privatetest", {})
         agree = manifest.verification.get("privatetest_agreement", {}).get("top1_agreement")
@@ -123,7 +134,7 @@ def model_section(source: str, items: list[tuple[Path, Manifest]], folder: Path,
             f"| {manifest.extra.get('format_key')} | {path.name} | {manifest.file['bytes'] / 1024:.0f} | "
             f"{_pct(test['fer2013']['accuracy'])} | {_pct(test.get('ferplus', {}).get('accuracy'))} | "
             f"{test['fer2013']['macro_f1']:.4f} | {'-' if drop is None else f'{drop:+.2f}'} | "
-            f"{'-' if agree is None else f'{agree:.4f}'} |")
+            f"{'-' if agree is None else f'{agree:.4f}'} | {_measured_on(manifest)} |")
     if keras_acc:
         lines += ["", "Per-class recall on PrivateTest (original labels), %:", "",
                   "| format | " + " | ".join(first.labels) + " |", "|---|" + "---:|" * len(first.labels)]

@@ -21,7 +21,7 @@ from convert.data.calibration import CalibrationDataError, load_faces, stratifie
 from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority
 from convert.exporters import export_onnx, export_tflite, quantize_onnx
 from convert.formats import ExportFormat
-from convert.verify import accuracy, agreement, predict_file
+from convert.verify import accuracy, agreement, machine_record, predict_file
 from runtime.backends.tflite import interpreter_module, tensor_quantization
 from runtime.manifest import (
     EXPRESSIVENESS_LABELS,
@@ -58,6 +58,8 @@ class ConvertOptions:
         overrides: manifest fields given on the command line (labels, color, normalization, task).
         threads: threads for verification inference.
         seed: sampling seed.
+        verify_existing: do not build: verify the files of these formats already in ``out_dir`` against the model
+            on this machine and rewrite their manifests (the model files stay byte for byte as they are).
     """
 
     formats: tuple[ExportFormat, ...]
@@ -72,6 +74,7 @@ class ConvertOptions:
     overrides: dict[str, Any] = field(default_factory=dict)
     threads: int | None = None
     seed: int = 0
+    verify_existing: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,9 +189,15 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
         FileNotFoundError, ValueError (incl. CalibrationDataError), PermissionError: bad input, nothing written.
         RuntimeError: an export step failed; nothing written.
     """
+    stem = options.name or model_path.stem
+    existing = {fmt.key: options.out_dir / f"{stem}{fmt.suffix}" for fmt in options.formats}
+    if options.verify_existing:
+        for path in existing.values():
+            if not path.is_file():
+                raise FileNotFoundError(f"--verify-existing: {path} not found")
     model = load_keras(model_path)
     source = source_manifest(model, model_path, options.overrides)
-    need_calibration = any(f.calibrated for f in options.formats)
+    need_calibration = any(f.calibrated for f in options.formats) and not options.verify_existing
     data = _load_data(options, need_calibration)
     to_input = lambda faces: prepare_faces(faces.images, source.input_size, source.color, source.normalization)
     calibration = to_input(data.calibration) if data.calibration is not None else None
@@ -200,7 +209,6 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
     keras_accuracy = accuracy(reference_test, data.test_labels, source.labels) if test is not None else None
 
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    stem = options.name or model_path.stem
     staging = Path(tempfile.mkdtemp(prefix=".fer-convert-", dir=options.out_dir))
     results: list[ConvertResult] = []
     try:
@@ -208,14 +216,18 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
             start = time.perf_counter()
             target = staging / f"{stem}{fmt.suffix}"
             log.info("building %s -> %s", fmt.key, target.name)
-            try:
-                _export(model, fmt, target, staging / f"{stem}_fp32.onnx", calibration, options.int8_io)
-            except (ValueError, CalibrationDataError):
-                raise
-            except Exception as exc:
-                raise RuntimeError(f"{fmt.key} export failed: {exc}") from exc
+            if options.verify_existing:
+                shutil.copy2(existing[fmt.key], target)
+                extra = {**load_manifest(existing[fmt.key]).extra, "reverified_by": f"fer-convert {__version__}"}
+            else:
+                _build(model, fmt, target, staging / f"{stem}_fp32.onnx", calibration, options.int8_io)
+                extra = {**source.extra, "created_by": f"fer-convert {__version__}", "format_key": fmt.key,
+                         "calibration": {"source": data.calibration_source, "count": len(calibration)}
+                         if fmt.calibrated else None,
+                         "int8_io": options.int8_io if fmt.key == "int8" else None}
             seconds = time.perf_counter() - start
-            verification = {"keras": agreement(reference, predict_file(target, validation, options.threads))}
+            verification = {"keras": agreement(reference, predict_file(target, validation, options.threads)),
+                            "machine": machine_record(fmt.engine)}
             if verification["keras"]["top1_agreement"] < AGREEMENT_WARNING:
                 log.warning("%s agrees with the Keras model on only %.1f%% of %d faces", target.name,
                             100 * verification["keras"]["top1_agreement"], verification["keras"]["n"])
@@ -231,10 +243,7 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
                 outputs_probabilities=outputs_probabilities,
                 file={"name": target.name, "sha256": sha256_of(target), "bytes": target.stat().st_size},
                 verification=verification,
-                extra={**source.extra, "created_by": f"fer-convert {__version__}", "format_key": fmt.key,
-                       "calibration": {"source": data.calibration_source, "count": len(calibration)}
-                       if fmt.calibrated else None,
-                       "int8_io": options.int8_io if fmt.key == "int8" else None},
+                extra=extra,
                 **_quant_params(target),
             )
             save_manifest(manifest, target)
@@ -243,6 +252,16 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return results
+
+
+def _build(model: Any, fmt: ExportFormat, target: Path, fp32_onnx: Path, calibration: np.ndarray | None,
+           int8_io: str) -> None:
+    try:
+        _export(model, fmt, target, fp32_onnx, calibration, int8_io)
+    except (ValueError, CalibrationDataError):
+        raise
+    except Exception as exc:
+        raise RuntimeError(f"{fmt.key} export failed: {exc}") from exc
 
 
 def _export(model: Any, fmt: ExportFormat, target: Path, fp32_onnx: Path, calibration: np.ndarray | None,

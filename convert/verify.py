@@ -9,6 +9,11 @@ import numpy as np
 
 from convert.metrics import classification_report
 from runtime.backends import open_backend
+from runtime.cpu import cpu_info
+
+# the packages whose version decides an engine's kernels, in the order the runtime's backends prefer them
+ENGINE_PACKAGES = {"tflite": ("ai-edge-litert", "tflite-runtime", "tensorflow"),
+                   "onnx": ("onnxruntime", "onnxruntime-gpu")}
 
 BATCH = 256
 
@@ -39,3 +44,18 @@ def accuracy(probabilities: np.ndarray, label_sets: dict[str, np.ndarray], label
         report = classification_report(truth, predictions, labels)
         result[name] = {k: report[k] for k in ("n", "accuracy", "macro_f1", "recall", "confusion")}
     return result
+
+
+def machine_record(engine: str) -> dict[str, Any]:
+    """Where a verification ran: the CPU, its int8-relevant instruction sets, and the engine package's version
+    (an int8 file's accuracy can depend on both)."""
+    from importlib import metadata
+
+    record: dict[str, Any] = {"cpu": cpu_info().to_dict()}
+    for package in ENGINE_PACKAGES.get(engine, ()):
+        try:
+            record["engine"] = f"{package} {metadata.version(package)}"
+            break
+        except metadata.PackageNotFoundError:
+            continue
+    return record
