@@ -50,6 +50,8 @@ class AnalyzerOptions:
         max_faces: keep at most this many faces per frame, largest first (None: all).
         crop_padding: the square crop grows the detector's box by this fraction of its side.
         min_face_size: faces smaller than this many pixels (box side) are ignored.
+        verify_model_hash: check each model file against the size and sha256 in its manifest when it is opened
+            (False for a model edited on purpose).
     """
 
     emotion_model: Path | None = None
@@ -61,6 +63,7 @@ class AnalyzerOptions:
     max_faces: int | None = None
     crop_padding: float = DEFAULT_CROP_PADDING
     min_face_size: int = 12
+    verify_model_hash: bool = True
 
     def __post_init__(self) -> None:
         parse_device(self.device)
@@ -80,14 +83,15 @@ class Analyzer:
         self.options = options or AnalyzerOptions()
         model = self.options.emotion_model or default_model_dir() / DEFAULT_EMOTION_MODEL
         device, threads = self.options.device, self.options.threads
-        self.emotion = ExpressionModel(model, device, threads, self.options.gpu_delegate)
+        verify = self.options.verify_model_hash
+        self.emotion = ExpressionModel(model, device, threads, self.options.gpu_delegate, verify_hash=verify)
         self.expressiveness: ExpressionModel | None = None
         self.detector = None
         try:
             _check_task(self.emotion, "emotion")
             if self.options.expressiveness_model is not None:
                 self.expressiveness = ExpressionModel(self.options.expressiveness_model, device, threads,
-                                                      self.options.gpu_delegate)
+                                                      self.options.gpu_delegate, verify_hash=verify)
                 _check_task(self.expressiveness, "expressiveness")
             self.detector = create_detector(self.options.detector)
         except Exception:

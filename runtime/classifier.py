@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.backends import Backend, Device, open_backend
+from runtime.integrity import check_model_file
 from runtime.manifest import Manifest, load_manifest
 from runtime.preprocess import prepare_faces, softmax
 from runtime.results import Classification
@@ -16,11 +17,14 @@ from runtime.results import Classification
 class ExpressionModel:
     """Classifies face crops with one model file that `fer-convert` wrote (any format, any precision).
 
-    Labels, input size, colour mode and normalization come from the manifest beside the file.
+    Labels, input size, colour mode and normalization come from the manifest beside the file, and the file must
+    have the size and sha256 the manifest records (``verify_hash=False`` skips that check for a file edited on
+    purpose; see ``runtime.integrity``).
 
     Raises (on construction):
         FileNotFoundError: the model or its manifest is missing.
-        ValueError: the manifest is malformed or does not match the model's input tensor.
+        ValueError: the manifest is malformed, the file's hash differs from the manifest's, or the manifest does not
+            match the model's input tensor.
         RuntimeError: the backend cannot load the file or cannot honour the device.
     """
 
@@ -30,11 +34,13 @@ class ExpressionModel:
         device: Device | str = Device.CPU,
         threads: int | None = None,
         gpu_delegate: str | None = None,
+        verify_hash: bool = True,
     ) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"model file not found: {self.path}")
         self.manifest: Manifest = load_manifest(self.path)
+        check_model_file(self.path, self.manifest, enabled=verify_hash)
         self.backend: Backend = open_backend(self.path, device, threads=threads, gpu_delegate=gpu_delegate)
         expected = (*self.manifest.input_size, self.manifest.channels)
         if tuple(self.backend.input_shape[1:]) != expected or self.backend.num_outputs != len(self.manifest.labels):

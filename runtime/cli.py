@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--csv", type=Path, help="write the per-face timeline as CSV")
     parser.add_argument("--annotate", type=Path, help="write boxes and labels: an image, a folder, or a video")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on videos")
+    parser.add_argument("--no-verify-model", action="store_true",
+                        help="do not check model files against the sha256 in their manifests (edited on purpose)")
     return parser
 
 
@@ -123,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         detector = DetectorOptions(model=args.detector, engine=args.detector_engine, min_score=args.min_score)
         options = AnalyzerOptions(emotion_model=args.model, expressiveness_model=args.expressiveness_model,
                                   detector=detector, device=args.device, threads=args.threads,
-                                  max_faces=args.max_faces)
+                                  max_faces=args.max_faces, verify_model_hash=not args.no_verify_model)
         with Analyzer(options) as analyzer:
             if kind == "image":
                 output = _images(analyzer, [source], args, folder=False)

@@ -61,8 +61,10 @@ def test_corrupt_model_file(converted, tmp_path, suffix):
     bad = tmp_path / f"bad{suffix}"
     bad.write_bytes(b"\x00garbage" * 10)
     shutil.copy(manifest_path(converted / f"tiny_fp32{suffix}"), manifest_path(bad))
-    with pytest.raises(RuntimeError, match="cannot load"):
+    with pytest.raises(ValueError, match="bytes but its manifest"):
         ExpressionModel(bad)
+    with pytest.raises(RuntimeError, match="cannot load"):
+        ExpressionModel(bad, verify_hash=False)
 
 
 def test_manifest_that_does_not_fit_the_model(converted, tmp_path):
