@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -76,6 +76,8 @@ frames = st.one_of(
 
 @FUZZ
 @given(frame=frames)
+@example(frame=np.zeros((2, 32767, 3), np.uint8))  # OpenCV's limit on a side
+@example(frame=np.full((48, 48, 3), np.nan, np.float32))
 def test_random_frames(analyzer, frame):
     try:
         faces = analyzer.analyze(frame)
@@ -144,6 +146,12 @@ MANIFEST_FIELDS = ("schema", "task", "labels", "input_size", "color", "normaliza
 
 @settings(FUZZ, max_examples=60)
 @given(field=st.sampled_from(MANIFEST_FIELDS), value=json_values)
+@example(field="normalization", value={"scale": math.nan, "offset": 0.0})
+@example(field="normalization", value={"scale": None, "offset": 0.0})
+@example(field="normalization", value={"scale": "0.5", "offset": "0"})
+@example(field="outputs_probabilities", value="no")
+@example(field="labels", value=["Happy"] * 7)
+@example(field="labels", value=[0, 1, 2, 3, 4, 5, 6])
 def test_random_manifest_fields(converted, tmp_path_factory, field, value):
     """One field of a real manifest replaced by a random JSON value: the model opens and classifies, or a
     documented error names the problem."""
