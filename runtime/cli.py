@@ -1,10 +1,17 @@
-"""`fer-analyze`: faces and expressions in an image, a folder of images, a video file or a webcam."""
+"""`fer-analyze`: faces and expressions in an image, a folder of images, a video file or a webcam.
+
+Exit codes: 0 done (images of a folder that could not be read are skipped with a warning and listed under
+"skipped" in the JSON); 1 the work failed (an engine error, an output that could not be written); 2 bad usage or
+input (a missing or unreadable input, a model that does not match its manifest, an output that cannot be written,
+checked before the work starts).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
+import math
+import re
 import sys
 from pathlib import Path
 
@@ -13,13 +20,15 @@ import cv2
 from runtime.analyzer import Analyzer, AnalyzerOptions
 from runtime.annotate import VideoWriter, draw_faces
 from runtime.detection import DetectorOptions
+from runtime.outputs import IMAGE_SUFFIXES, STDOUT, VIDEO_SUFFIXES, check_targets, write_image, write_json
 from runtime.report import FrameResult
-from runtime.summary import face_dict, image_summary, timeline_csv, video_summary
+from runtime.results import ANALYSIS_SCHEMA
+from runtime.summary import image_summary, timeline_csv, video_summary
 
 log = logging.getLogger("fer-analyze")
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
+MAX_WEBCAM_INDEX = 99  # OpenCV reads larger numbers as a backend choice plus an index
+DEFAULT_ANNOTATED_FPS = 25.0  # for a source that does not say its frame rate (webcams)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,8 +55,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _kind(text: str) -> tuple[str, Path | int]:
-    if text.isdigit():
-        return "camera", int(text)
+    if re.fullmatch(r"[+-]?[0-9]+", text):
+        index = int(text)
+        if not 0 <= index <= MAX_WEBCAM_INDEX:
+            raise ValueError(f"webcam index must be 0..{MAX_WEBCAM_INDEX}, got {text}")
+        return "camera", index
     path = Path(text)
     if not path.exists():
         raise FileNotFoundError(f"input not found: {path}")
@@ -71,34 +83,49 @@ def _read_image(path: Path):
     return image
 
 
-def _images(analyzer: Analyzer, paths: list[Path], args: argparse.Namespace, folder: bool) -> dict:
-    results, timeline = {}, []
+def _images(analyzer: Analyzer, paths: list[Path], args: argparse.Namespace, folder: bool, say) -> dict:
+    results, skipped, timeline = {}, {}, []
     for i, path in enumerate(paths):
         try:
             image = _read_image(path)
-        except ValueError as exc:
+            faces = analyzer.analyze(image)
+        except (ValueError, cv2.error) as exc:
             if not folder:
-                raise
-            log.warning("%s; skipped", exc)
+                raise ValueError(f"{path}: {str(exc).strip()}") from exc
+            log.warning("%s: %s; skipped", path, str(exc).strip())
+            skipped[str(path)] = str(exc).strip()
             continue
-        faces = analyzer.analyze(image)
-        print(image_summary(path.name, faces))
-        results[str(path)] = [face_dict(face) for face in faces]
+        say(image_summary(path.name, faces))
+        results[str(path)] = [face.to_dict() for face in faces]
         timeline.append((str(path), FrameResult(i, None, tuple(faces))))
         if args.annotate:
             target = args.annotate / path.name if folder else args.annotate
             target.parent.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(target), draw_faces(cv2.cvtColor(image, cv2.COLOR_BGRA2BGR) if image.ndim == 3
-                                                and image.shape[2] == 4 else image, faces))
+            bgr = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR) if image.ndim == 3 and image.shape[2] == 4 else image
+            write_image(target, draw_faces(bgr, faces))
     if args.csv:
         args.csv.write_text(timeline_csv(timeline, analyzer.labels))
-    return {"images": results}
+    return {"images": results, "skipped": skipped}
 
 
-def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace) -> dict:
+def _source_fps(source: Path | int) -> float:
+    """The frame rate a video file says it has, or 0 (webcams are not opened twice)."""
+    if not isinstance(source, Path):
+        return 0.0
+    capture = cv2.VideoCapture(str(source))
+    try:
+        fps = float(capture.get(cv2.CAP_PROP_FPS)) if capture.isOpened() else 0.0
+    finally:
+        capture.release()
+    return fps if math.isfinite(fps) and fps > 0 else 0.0
+
+
+def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace, say) -> dict:
     writer = None
     if args.annotate:
-        writer = VideoWriter(args.annotate, 25.0)
+        # one annotated frame per analyzed frame: the source's rate divided by the frame skip plays at real speed
+        fps = (_source_fps(source) or DEFAULT_ANNOTATED_FPS) / max(1, args.frame_skip)
+        writer = VideoWriter(args.annotate, fps)
 
     def on_frame(result: FrameResult, frame) -> None:
         if writer is not None:
@@ -111,7 +138,7 @@ def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace) -> 
     finally:
         if writer is not None:
             writer.close()
-    print(video_summary(report))
+    say(video_summary(report))
     if args.csv:
         args.csv.write_text(timeline_csv([(str(source), f) for f in report.timeline], analyzer.labels))
     return {"video": report.to_dict()}
@@ -120,32 +147,36 @@ def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace) -> 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # with --json -, stdout holds the JSON alone; the summary for people goes to stderr
+    stream = sys.stderr if args.json is not None and str(args.json) == STDOUT else sys.stdout
+    say = lambda text: print(text, file=stream)
     try:
         kind, source = _kind(args.input)
+        check_targets(kind, args.json, args.csv, args.annotate)
         detector = DetectorOptions(model=args.detector, engine=args.detector_engine, min_score=args.min_score)
         options = AnalyzerOptions(emotion_model=args.model, expressiveness_model=args.expressiveness_model,
                                   detector=detector, device=args.device, threads=args.threads,
                                   max_faces=args.max_faces, verify_model_hash=not args.no_verify_model)
         with Analyzer(options) as analyzer:
             if kind == "image":
-                output = _images(analyzer, [source], args, folder=False)
+                output = _images(analyzer, [source], args, folder=False, say=say)
             elif kind == "folder":
                 paths = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
                 if not paths:
                     raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in folder {source}")
-                output = _images(analyzer, paths, args, folder=True)
+                output = _images(analyzer, paths, args, folder=True, say=say)
             else:
-                output = _video(analyzer, source, args)
-            output["model"] = {"emotion": str(analyzer.emotion.path), "labels": list(analyzer.labels)}
-    except (FileNotFoundError, ValueError, ImportError, RuntimeError, OSError) as exc:
+                output = _video(analyzer, source, args, say=say)
+            output = {"schema": ANALYSIS_SCHEMA,
+                      "model": {"emotion": str(analyzer.emotion.path), "labels": list(analyzer.labels)}, **output}
+        if args.json:
+            write_json(args.json, output)
+    except (FileNotFoundError, ValueError, ImportError) as exc:
         log.error("%s", exc)
         return 2
-    if args.json:
-        text = json.dumps(output, indent=2)
-        if str(args.json) == "-":
-            print(text)
-        else:
-            args.json.write_text(text + "\n")
+    except (RuntimeError, OSError) as exc:
+        log.error("%s", exc)
+        return 1
     return 0
 
 

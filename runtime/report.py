@@ -9,7 +9,7 @@ the emotion model, not calibrated against human ratings; the expressiveness mode
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,9 @@ class FrameResult:
     def primary(self) -> Face | None:
         """The largest face (the candidate in an interview recording), or None."""
         return self.faces[0] if self.faces else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "timestamp": self.timestamp, "faces": [face.to_dict() for face in self.faces]}
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,11 @@ class VideoReport:
         return len(self.timeline)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["frames_analyzed"] = self.frames_analyzed
+        """The report in the JSON schema ``runtime.results.ANALYSIS_SCHEMA`` (faces as ``Face.to_dict``)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "timeline"}
+        data.update(expressiveness=asdict(self.expressiveness), warnings=list(self.warnings),
+                    frames_analyzed=self.frames_analyzed)
+        data["timeline"] = [frame.to_dict() for frame in self.timeline]
         return data
 
 

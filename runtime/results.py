@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
+
+ANALYSIS_SCHEMA = "fer-edge/analysis/1"  # the JSON shape of results (README, "JSON output"); bump on any change
 
 
 @dataclass(frozen=True)
@@ -74,3 +77,8 @@ class Face:
     @property
     def top_emotion(self) -> str:
         return self.emotion.top
+
+    def to_dict(self) -> dict[str, Any]:
+        """The face in the JSON schema ``ANALYSIS_SCHEMA``: box, detection score, top emotion and probabilities."""
+        return {"box": asdict(self.box), "detection_score": self.detection_score,
+                "emotion": {"top": self.emotion.top, "probabilities": self.emotion.as_dict()}}

@@ -5,16 +5,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from dataclasses import asdict
-from typing import Any
 
 from runtime.report import FrameResult, VideoReport
 from runtime.results import Face
-
-
-def face_dict(face: Face) -> dict[str, Any]:
-    return {"box": asdict(face.box), "detection_score": face.detection_score, "top_emotion": face.top_emotion,
-            "emotions": face.emotion.as_dict()}
 
 
 def image_summary(name: str, faces: list[Face]) -> str:

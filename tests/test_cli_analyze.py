@@ -30,7 +30,7 @@ def test_image_summary_json_and_annotation(model, tmp_path, capsys):
     assert "astronaut.jpg: 1 face(s)" in capsys.readouterr().out
     data = json.loads(out_json.read_text())
     (faces,) = data["images"].values()
-    assert len(faces) == 1 and set(faces[0]["emotions"]) == set(data["model"]["labels"])
+    assert len(faces) == 1 and set(faces[0]["emotion"]["probabilities"]) == set(data["model"]["labels"])
     annotated = cv2.imread(str(out_img))
     assert annotated.shape == cv2.imread(str(SAMPLE)).shape
     assert (annotated != cv2.imread(str(SAMPLE))).any()
@@ -57,9 +57,9 @@ def test_video_summary_csv_and_annotated_video(model, tmp_path, capsys):
     out_csv, out_vid = tmp_path / "t.csv", tmp_path / "a.avi"
     assert main([str(video), "--model", model, "--frame-skip", "2", "--csv", str(out_csv), "--annotate",
                  str(out_vid), "--json", "-"]) == 0
-    out = capsys.readouterr().out
-    assert "4 frames analyzed of 8 read" in out and "expressiveness:" in out
-    assert json.loads(out[out.index("{"):])["video"]["frames_analyzed"] == 4
+    captured = capsys.readouterr()
+    assert "4 frames analyzed of 8 read" in captured.err and "expressiveness:" in captured.err
+    assert json.loads(captured.out)["video"]["frames_analyzed"] == 4  # with --json -, stdout is the JSON alone
     assert len(list(csv.DictReader(out_csv.open()))) == 4
     capture = cv2.VideoCapture(str(out_vid))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 4

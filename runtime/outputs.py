@@ -1,0 +1,87 @@
+"""fer-analyze's output files: checked before any work starts, written with errors that name the option and path.
+
+A run over a long video must not end in a traceback that loses its results because ``--json`` names a missing
+folder: every target is checked up front (its folder exists and is writable, it is not a folder itself, its suffix
+suits what will be written), and JSON is written strictly (a NaN fails loudly instead of writing invalid JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
+ANNOTATED_VIDEO_SUFFIXES = (".mp4", ".avi")  # what runtime.annotate.VideoWriter writes (mp4v, MJPG)
+STDOUT = "-"
+
+
+def _check_file_target(option: str, path: Path) -> None:
+    if path.is_dir():
+        raise ValueError(f"{option} {path}: is a folder; name a file")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"{option} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ValueError(f"{option} {path}: not writable")
+
+
+def _check_folder_target(option: str, path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{option} {path}: the input is a folder, so this must be a folder too, not a file")
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise ValueError(f"{option} {path}: cannot create folders in {existing}")
+
+
+def check_targets(kind: str, json_path: Path | None, csv_path: Path | None, annotate: Path | None) -> None:
+    """Checks every requested output before the analysis starts.
+
+    Args:
+        kind: "image", "folder", "video" or "camera" (the input's kind).
+
+    Raises:
+        ValueError: a target that cannot be written, naming the option, the path and the reason.
+    """
+    if json_path is not None and str(json_path) != STDOUT:
+        _check_file_target("--json", json_path)
+    if csv_path is not None:
+        _check_file_target("--csv", csv_path)
+    if annotate is None:
+        return
+    if kind == "folder":
+        _check_folder_target("--annotate", annotate)
+        return
+    suffixes = IMAGE_SUFFIXES if kind == "image" else ANNOTATED_VIDEO_SUFFIXES
+    what = "an image" if kind == "image" else "a video"
+    if annotate.suffix.lower() not in suffixes:
+        raise ValueError(f"--annotate {annotate}: the input is {what}, so name {what} file "
+                         f"({', '.join(suffixes)}), not {annotate.suffix or 'a name without suffix'!r}")
+    if kind == "image" and not cv2.haveImageWriter(str(annotate)):
+        raise ValueError(f"--annotate {annotate}: this OpenCV cannot write {annotate.suffix} images")
+    _check_file_target("--annotate", annotate)
+
+
+def write_image(path: Path, image: Any) -> None:
+    """Writes an image with OpenCV; raises OSError when it could not (``cv2.imwrite`` only returns False)."""
+    try:
+        written = cv2.imwrite(str(path), image)
+    except cv2.error as exc:
+        raise OSError(f"cannot write image {path}: {exc}") from exc
+    if not written:
+        raise OSError(f"cannot write image {path}")
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Writes ``data`` as JSON to ``path`` (or stdout for "-"). NaN or infinity raise ValueError."""
+    text = json.dumps(data, indent=2, allow_nan=False)
+    if str(path) == STDOUT:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    else:
+        path.write_text(text + "\n", encoding="utf-8")

@@ -1,0 +1,128 @@
+"""fer-analyze's outputs: checked before the work, one JSON schema for images and videos, exit codes, bad targets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from runtime.cli import main
+from runtime.results import ANALYSIS_SCHEMA
+from tests.videos import write_video
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "samples" / "astronaut.jpg"
+FACE_KEYS = {"box", "detection_score", "emotion"}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def model(converted) -> str:
+    return str(converted / "tiny_int8.tflite")
+
+
+@pytest.fixture(scope="module")
+def face_video(tmp_path_factory) -> Path:
+    return write_video(tmp_path_factory.mktemp("v") / "face.avi", 9, image=cv2.imread(str(SAMPLE)), fps=30.0)
+
+
+def _assert_face_schema(face: dict, labels: list[str]) -> None:
+    assert set(face) == FACE_KEYS and set(face["box"]) == {"x", "y", "width", "height"}
+    assert set(face["emotion"]) == {"top", "probabilities"} and list(face["emotion"]["probabilities"]) == labels
+    assert face["emotion"]["top"] == max(face["emotion"]["probabilities"], key=face["emotion"]["probabilities"].get)
+
+
+def test_images_and_videos_share_one_face_schema(model, face_video, tmp_path):
+    image_json, video_json = tmp_path / "i.json", tmp_path / "v.json"
+    assert main([str(SAMPLE), "--model", model, "--json", str(image_json)]) == 0
+    assert main([str(face_video), "--model", model, "--json", str(video_json), "--no-progress"]) == 0
+    image, video = json.loads(image_json.read_text()), json.loads(video_json.read_text())
+    assert image["schema"] == video["schema"] == ANALYSIS_SCHEMA
+    labels = image["model"]["labels"]
+    (faces,) = image["images"].values()
+    _assert_face_schema(faces[0], labels)
+    frames = video["video"]["timeline"]
+    assert [f["index"] for f in frames] == list(range(9))
+    for frame in frames:
+        assert set(frame) == {"index", "timestamp", "faces"}
+        _assert_face_schema(frame["faces"][0], labels)
+
+
+def test_json_to_stdout_is_the_json_alone(model, tmp_path, capsys):
+    assert main([str(SAMPLE), "--model", model, "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["schema"] == ANALYSIS_SCHEMA
+    assert "astronaut.jpg: 1 face(s)" in captured.err
+
+
+def test_a_folder_skips_images_opencv_cannot_process(model, tmp_path, capsys, caplog):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.jpg"), cv2.imread(str(SAMPLE)))
+    cv2.imwrite(str(folder / "huge.png"), np.zeros((2, 32767), np.uint8))  # a side OpenCV's warps refuse
+    (folder / "junk.jpg").write_bytes(b"not an image")
+    out = tmp_path / "r.json"
+    with caplog.at_level("WARNING"):
+        assert main([str(folder), "--model", model, "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert [Path(p).name for p in data["images"]] == ["a.jpg"]
+    assert sorted(Path(p).name for p in data["skipped"]) == ["huge.png", "junk.jpg"]
+    assert "huge.png" in caplog.text and "junk.jpg" in caplog.text
+
+
+def test_a_single_image_opencv_cannot_process_exits_2(model, tmp_path, caplog):
+    huge = tmp_path / "huge.png"
+    cv2.imwrite(str(huge), np.zeros((2, 32767), np.uint8))
+    with caplog.at_level("ERROR"):
+        assert main([str(huge), "--model", model]) == 2
+    assert "huge.png" in caplog.text
+
+
+@pytest.mark.parametrize(("option", "target", "message"), [
+    ("--json", lambda p: p / "missing" / "r.json", "does not exist"),
+    ("--json", lambda p: p, "is a folder"),
+    ("--csv", lambda p: p / "missing" / "t.csv", "does not exist"),
+    ("--annotate", lambda p: p / "annotated", "name an image file"),
+    ("--annotate", lambda p: p / "annotated.xyz", "name an image file"),
+    ("--annotate", lambda p: p / "missing" / "a.jpg", "does not exist"),
+])
+def test_bad_output_targets_are_refused_before_the_work(model, tmp_path, caplog, monkeypatch, option, target,
+                                                        message):
+    import runtime.cli
+
+    monkeypatch.setattr(runtime.cli, "Analyzer", lambda *a, **k: pytest.fail("the analysis started"))
+    with caplog.at_level("ERROR"):
+        assert main([str(SAMPLE), "--model", model, option, str(target(tmp_path))]) == 2
+    assert option in caplog.text and message in caplog.text
+
+
+def test_a_video_cannot_be_annotated_into_an_image(model, face_video, tmp_path, caplog):
+    with caplog.at_level("ERROR"):
+        assert main([str(face_video), "--model", model, "--annotate", str(tmp_path / "a.jpg")]) == 2
+    assert "name a video file" in caplog.text
+
+
+def test_an_image_that_cannot_be_written_is_a_failure(model, caplog):
+    with caplog.at_level("ERROR"):
+        assert main([str(SAMPLE), "--model", model, "--annotate", "/proc/fer-edge-annotated.jpg"]) == 1
+    assert "cannot write image" in caplog.text
+
+
+def test_annotated_video_plays_at_the_source_speed(model, face_video, tmp_path):
+    out = tmp_path / "a.avi"
+    assert main([str(face_video), "--model", model, "--frame-skip", "3", "--annotate", str(out),
+                 "--no-progress"]) == 0
+    capture = cv2.VideoCapture(str(out))
+    assert capture.get(cv2.CAP_PROP_FPS) == pytest.approx(10.0)  # 30 fps source, every 3rd frame
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+
+
+@pytest.mark.parametrize("index", ["-1", "100", "+7000000000000000000000"])
+def test_webcam_indices_out_of_range_never_reach_opencv(model, caplog, index):
+    with caplog.at_level("ERROR"):
+        assert main([index, "--model", model]) == 2
+    assert "webcam index must be 0..99" in caplog.text
