@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -109,6 +110,20 @@ def format_table(results: list[ConvertResult]) -> str:
     return "\n".join(rows)
 
 
+def output_folder_problem(out: Path) -> str | None:
+    """Why ``out`` cannot be (made) a writable folder, or None; checked before any model or data is loaded."""
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK):
+        return f"{existing} is not writable"
+    return None
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -116,16 +131,15 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     options = _options(args, parser)
-    out = options.out_dir
-    if out.exists() and not out.is_dir():
-        log.error("output %s exists and is not a folder", out)
+    problem = output_folder_problem(options.out_dir)
+    if problem:
+        log.error("--out %s: %s", options.out_dir, problem)
         return 2
-    if out.exists() and not os.access(out, os.W_OK):
-        log.error("output folder %s is not writable", out)
-        return 2
+    # SIGTERM (a job scheduler, `kill`) takes the same clean-up path as Ctrl-C: the staging folder is removed
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         results = convert_model(args.model, options)
-    except (FileNotFoundError, ValueError, PermissionError) as exc:
+    except (FileNotFoundError, ValueError, PermissionError, ImportError) as exc:
         log.error("%s", exc)
         return 2
     except RuntimeError as exc:

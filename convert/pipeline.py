@@ -97,7 +97,11 @@ def load_keras(path: Path, role: str = "model") -> Any:
         raise FileNotFoundError(f"{role} file not found: {path}")
     if path.suffix not in KERAS_SUFFIXES:
         raise ValueError(f"{path.name} is not a Keras model file (expected {' or '.join(KERAS_SUFFIXES)})")
-    import keras
+    try:
+        import keras
+    except ImportError as exc:
+        raise ImportError(f"reading Keras models needs TensorFlow and Keras: pip install 'fer-edge[convert]' "
+                          f"({exc})") from None
 
     try:
         model = keras.models.load_model(path, compile=False)

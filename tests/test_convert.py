@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ from runtime.backends import open_backend
 from runtime.manifest import FER2013_LABELS, load_manifest, manifest_path
 from runtime.preprocess import prepare_faces
 from tests.synthetic import synthetic_faces
+
+REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("tensorflow", reason="the converter needs TensorFlow (extra 'convert')")
@@ -218,3 +221,54 @@ def test_conversion_measures_accuracy_on_the_real_fer2013(tiny_keras, tmp_path):
     assert manifest.extra["calibration"] == {"source": f"{data.name}:Training", "count": 70}
     if ferplus:
         assert manifest.verification["privatetest"]["ferplus"]["n"] == 3137
+
+
+def test_output_below_a_file_is_refused_before_the_work(tiny_keras, tmp_path, caplog, calibration_npz,
+                                                         monkeypatch):
+    import convert.cli
+
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setattr(convert.cli, "convert_model", lambda *a: pytest.fail("the conversion started"))
+    with caplog.at_level("ERROR"):
+        code = main([str(tiny_keras), "--out", str(tmp_path / "afile" / "sub"), "--no-data", "--calibration",
+                     str(calibration_npz)])
+    assert code == 2 and "afile is a file, not a folder" in caplog.text
+
+
+def test_sigterm_during_a_conversion_leaves_no_partial_files(tiny_keras, calibration_npz, tmp_path):
+    """A conversion killed with SIGTERM (as a job scheduler does) removes its staging folder, like Ctrl-C."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "convert.cli", str(tiny_keras), "--all", "--out", str(out),
+                                "--no-data", "--calibration", str(calibration_npz), "-q"],
+                               cwd=REPO, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".fer-convert-*/*")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert process.poll() is None, "the conversion ended before it could be interrupted"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=120) == 128 + signal.SIGTERM
+    assert not list(out.glob(".fer-convert-*")) and not list(out.glob("*.tflite")) and not list(out.glob("*.onnx"))
+
+
+def test_a_missing_keras_names_the_extra(tmp_path, monkeypatch, calibration_npz, caplog):
+    import builtins
+
+    model = tmp_path / "m.keras"
+    model.write_bytes(b"PK")
+    real_import = builtins.__import__
+
+    def no_keras(name, *args, **kwargs):
+        if name == "keras":
+            raise ModuleNotFoundError("No module named 'keras'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_keras)
+    with caplog.at_level("ERROR"):
+        code = main([str(model), "--out", str(tmp_path / "o"), "--no-data", "--calibration", str(calibration_npz)])
+    assert code == 2 and "fer-edge[convert]" in caplog.text
