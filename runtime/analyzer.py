@@ -9,6 +9,7 @@ to single-threaded use. For full parallel throughput, give each thread its own A
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,7 +30,7 @@ from runtime.report import (
     summarize,
 )
 from runtime.results import Classification, Face
-from runtime.video import FrameReader
+from runtime.video import FrameReader, check_smoothing, progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -166,8 +167,13 @@ class Analyzer:
             smoothing: EMA factor in (0, 1] applied to the primary face's probabilities over time
                 (1 keeps only the newest frame, smaller values smooth more); None: no smoothing.
         """
+        check_smoothing(smoothing)
+        if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps)
+                                or fps <= 0):
+            raise ValueError(f"fps must be a positive number or None, got {fps!r}")
+        state: dict = {}
         for index, frame in enumerate(frames):
-            yield self._frame_result(index, index / fps if fps else None, frame, smoothing, None)[0]
+            yield self._frame_result(index, index / fps if fps else None, frame, smoothing, state)[0]
 
     def _frame_result(self, index: int, timestamp: float | None, frame: np.ndarray, smoothing: float | None,
                       state: dict | None) -> tuple[FrameResult, np.ndarray | None]:
@@ -205,12 +211,9 @@ class Analyzer:
         Raises:
             FileNotFoundError: the video does not exist. ValueError: it cannot be opened as video, or bad args.
         """
-        if smoothing is not None and not 0.0 < smoothing <= 1.0:
-            raise ValueError(f"smoothing must lie in (0, 1], got {smoothing}")
+        check_smoothing(smoothing)
         reader = FrameReader(source, frame_skip, max_frames)
-        frames: Iterable = reader
-        if progress:
-            frames = _progress(reader)
+        frames: Iterable = progress_bar(reader) if progress else reader
         timeline: list[FrameResult] = []
         expressiveness_probs: list[np.ndarray] = []
         state: dict = {}
@@ -279,17 +282,3 @@ _EMPTY = Classification(("",), (0.0,))
 def _check_task(model: ExpressionModel, task: str) -> None:
     if model.manifest.task != task:
         raise ValueError(f"{model.path.name} is a {model.manifest.task!r} model, not an {task!r} model")
-
-
-def _progress(reader: FrameReader) -> Iterator:
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        yield from reader
-        return
-    total = None
-    if reader.announced_frames:
-        total = -(-reader.announced_frames // reader.frame_skip)
-        if reader.max_frames:
-            total = min(total, reader.max_frames)
-    yield from tqdm(reader, total=total, unit="frame", desc=Path(str(reader.source)).name, leave=False)

@@ -10,7 +10,7 @@ import numpy as np
 from runtime.backends import Backend, Device, open_backend
 from runtime.integrity import check_model_file
 from runtime.manifest import Manifest, load_manifest
-from runtime.preprocess import prepare_faces, softmax
+from runtime.preprocess import crop_list, prepare_faces, softmax
 from runtime.results import Classification
 
 
@@ -56,11 +56,25 @@ class ExpressionModel:
         return self.manifest.labels
 
     def predict(self, crops: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
-        """Probabilities (N, K) for N face crops (uint8 gray, BGR or BGRA, any size), in one batched call."""
+        """Probabilities (N, K) for N face crops (uint8 gray, BGR or BGRA, any size), in one batched call.
+
+        Crops: a list of images, one image (H, W) or (H, W, C) with C in 1, 3, 4, or a batch array (N, H, W) or
+        (N, H, W, C) (``runtime.preprocess.crop_list``).
+
+        Raises:
+            ValueError: the crops are not images of an accepted type and shape.
+            RuntimeError: the model is closed, or it produced NaN or infinite scores (a broken model file).
+        """
+        if self.backend.closed:
+            raise RuntimeError(f"{self.path.name}: the model is closed")
+        crops = crop_list(crops)
         if len(crops) == 0:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         batch = prepare_faces(crops, self.manifest.input_size, self.manifest.color, self.manifest.normalization)
         scores = self.backend.run(batch)
+        if not np.isfinite(scores).all():
+            raise RuntimeError(f"{self.path} produced NaN or infinite scores for {len(crops)} face(s): the model "
+                               "file (or its manifest's normalization) is broken")
         return scores if self.manifest.outputs_probabilities else softmax(scores)
 
     def classify(self, crops: Sequence[np.ndarray] | np.ndarray) -> list[Classification]:

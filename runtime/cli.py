@@ -24,10 +24,10 @@ from runtime.outputs import IMAGE_SUFFIXES, STDOUT, VIDEO_SUFFIXES, check_target
 from runtime.report import FrameResult
 from runtime.results import ANALYSIS_SCHEMA
 from runtime.summary import image_summary, timeline_csv, video_summary
+from runtime.video import MAX_WEBCAM_INDEX
 
 log = logging.getLogger("fer-analyze")
 
-MAX_WEBCAM_INDEX = 99  # OpenCV reads larger numbers as a backend choice plus an index
 DEFAULT_ANNOTATED_FPS = 25.0  # for a source that does not say its frame rate (webcams)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,21 @@ PRECISIONS = ("fp32", "fp16", "dynamic", "int8")
 FORMATS = ("keras", "tflite", "onnx")
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 @dataclass(frozen=True)
 class Normalization:
     """Maps a pixel value p in [0, 255] to the model's input as ``p * scale + offset``."""
 
     scale: float = 1.0
     offset: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not _is_number(self.scale) or self.scale == 0 or not _is_number(self.offset):
+            raise ValueError(f"normalization needs a finite, non-zero number 'scale' and a finite number 'offset', "
+                             f"got scale={self.scale!r}, offset={self.offset!r}")
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,14 @@ class TensorQuantization:
     dtype: str
     scale: float
     zero_point: int
+
+    def __post_init__(self) -> None:
+        if self.dtype not in ("int8", "uint8", "int16", "int32"):
+            raise ValueError(f"quantization dtype must be int8, uint8, int16 or int32, got {self.dtype!r}")
+        if not _is_number(self.scale) or self.scale <= 0:
+            raise ValueError(f"quantization scale must be a finite positive number, got {self.scale!r}")
+        if not isinstance(self.zero_point, int) or isinstance(self.zero_point, bool):
+            raise ValueError(f"quantization zero_point must be an integer, got {self.zero_point!r}")
 
 
 @dataclass(frozen=True)
@@ -76,15 +94,28 @@ class Manifest:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.task, str) or not self.task:
+            raise ValueError(f"manifest task must be a name such as 'emotion', got {self.task!r}")
         if not self.labels:
             raise ValueError("manifest has no labels")
+        if not all(isinstance(label, str) and label.strip() for label in self.labels):
+            raise ValueError(f"manifest labels must be non-empty strings, got {list(self.labels)!r}")
+        if len(set(self.labels)) != len(self.labels):
+            raise ValueError(f"manifest labels must be unique, got {list(self.labels)!r}")
+        if not isinstance(self.outputs_probabilities, bool):
+            raise ValueError("manifest outputs_probabilities must be true or false, "
+                             f"got {self.outputs_probabilities!r}")
+        for name in ("source", "file", "verification", "extra"):
+            if not isinstance(getattr(self, name), dict):
+                raise ValueError(f"manifest {name} must be an object, got {getattr(self, name)!r}")
         if self.color not in COLOR_MODES:
             raise ValueError(f"manifest color must be one of {COLOR_MODES}, got {self.color!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"manifest precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.format not in FORMATS:
             raise ValueError(f"manifest format must be one of {FORMATS}, got {self.format!r}")
-        if len(self.input_size) != 2 or min(self.input_size) < 8:
+        whole = all(isinstance(v, int) and not isinstance(v, bool) for v in self.input_size)
+        if len(self.input_size) != 2 or not whole or min(self.input_size) < 8:
             raise ValueError(f"manifest input_size must be (height, width) >= 8, got {self.input_size!r}")
 
     @property
@@ -105,15 +136,27 @@ class Manifest:
         known = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
         try:
+            for key in ("labels", "input_size"):
+                if not isinstance(kwargs[key], list):
+                    raise ValueError(f"{key} must be a list, got {kwargs[key]!r}")
             kwargs["labels"] = tuple(kwargs["labels"])
-            kwargs["input_size"] = tuple(int(v) for v in kwargs["input_size"])
-            kwargs["normalization"] = Normalization(**kwargs.get("normalization") or {})
+            kwargs["input_size"] = tuple(kwargs["input_size"])
+            kwargs["normalization"] = Normalization(**_object(kwargs, "normalization", {}))
             for key in ("input_quantization", "output_quantization"):
                 if kwargs.get(key) is not None:
-                    kwargs[key] = TensorQuantization(**kwargs[key])
+                    kwargs[key] = TensorQuantization(**_object(kwargs, key, None))
             return cls(**kwargs)
         except (KeyError, TypeError) as exc:
             raise ValueError(f"malformed manifest: {exc}") from exc
+
+
+def _object(data: dict[str, Any], key: str, default: dict[str, Any] | None) -> dict[str, Any]:
+    value = data.get(key)
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, dict):
+        raise ValueError(f"{key} must be an object, got {value!r}")
+    return value
 
 
 def manifest_path(model_path: str | Path) -> Path:

@@ -18,6 +18,7 @@ from runtime.manifest import Normalization, TensorQuantization
 # int8): padding 0 / 0.1 / 0.15 / 0.2 / 0.3 / 0.5 gave 60.6 / 61.6 / 62.2 / 61.4 / 61.2 / 59.5% against 63.7% on
 # the original 48x48 crops.
 DEFAULT_CROP_PADDING = 0.15
+MAX_FRAME_SIDE = 32767  # OpenCV's remap/warpAffine need sides below SHRT_MAX
 
 
 def check_frame(frame: object, name: str = "frame") -> np.ndarray:
@@ -36,7 +37,33 @@ def check_frame(frame: object, name: str = "frame") -> np.ndarray:
         raise ValueError(f"{name} must have 1, 3 or 4 channels, got {frame.shape[2]}")
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise ValueError(f"{name} is empty: shape {frame.shape}")
+    if max(frame.shape[:2]) >= MAX_FRAME_SIDE:
+        raise ValueError(f"{name} is {frame.shape[1]}x{frame.shape[0]} pixels: each side must be under "
+                         f"{MAX_FRAME_SIDE} (OpenCV's limit for warps)")
     return frame
+
+
+def crop_list(crops: object) -> list[np.ndarray]:
+    """Face crops as a list of single images, by an explicit rule.
+
+    Accepted: a list or tuple of images; one 2-D array (H, W) = one gray crop; one 3-D array whose last axis is
+    1, 3 or 4 (H, W, C) = one crop; any other 3-D array (N, H, W) = N gray crops; a 4-D array (N, H, W, C) = N
+    crops. Each crop must then pass ``check_frame``.
+
+    Raises:
+        ValueError: anything else (None, bytes, a path, a 5-D array, ...), naming what was given.
+    """
+    if isinstance(crops, np.ndarray):
+        if crops.ndim == 2 or (crops.ndim == 3 and crops.shape[-1] in (1, 3, 4)):
+            return [crops]
+        if crops.ndim in (3, 4):
+            return list(crops)
+        raise ValueError(f"face crops must be one image (H, W[, C]) or a batch (N, H, W[, C]), got shape "
+                         f"{crops.shape}")
+    if isinstance(crops, (list, tuple)):
+        return list(crops)
+    raise ValueError(f"face crops must be a numpy image, a batch array or a list of images, got "
+                     f"{type(crops).__name__}")
 
 
 def to_bgr(frame: np.ndarray) -> np.ndarray:
@@ -83,9 +110,9 @@ def prepare_faces(
     color: str,
     normalization: Normalization,
 ) -> np.ndarray:
-    """Face crops (uint8, any size, gray/BGR/BGRA) -> float32 batch (N, H, W, C) ready for the model."""
-    if isinstance(crops, np.ndarray) and crops.ndim == 3 and crops.dtype == np.uint8 and color == "gray":
-        crops = list(crops)  # a stack of gray faces (N, H, W)
+    """Face crops (uint8, any size, gray/BGR/BGRA; see ``crop_list`` for the accepted shapes) -> float32 batch
+    (N, H, W, C) ready for the model."""
+    crops = crop_list(crops)
     channels = 1 if color == "gray" else 3
     batch = np.empty((len(crops), *input_size, channels), dtype=np.float32)
     for i, crop in enumerate(crops):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,44 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-MAX_CONSECUTIVE_FAILURES = 8  # unreadable frames in a row before a file is taken to have ended
+# Unreadable frames in a row before a file is taken to have ended. OpenCV goes on past a damaged stretch (each
+# failed grab consumes one frame: an MJPG video with frames 100-131 overwritten read 100 good, 32 failed, 118 good
+# frames), so a stretch is skipped and reported rather than ending the analysis; a failing grab costs microseconds.
+MAX_CONSECUTIVE_FAILURES = 1000
+MAX_WEBCAM_INDEX = 99  # OpenCV reads larger numbers as a backend choice plus an index
+
+
+def check_source(source: object) -> str | Path | int:
+    """A video path or a webcam index (0..MAX_WEBCAM_INDEX); OpenCV crashes on some bad indices (-1 segfaults).
+
+    Raises:
+        ValueError: anything else (a bool, a negative or too large index, None, bytes, ...).
+    """
+    if isinstance(source, (bool, np.bool_)):
+        raise ValueError(f"source must be a video path or a webcam index, got {source!r}")
+    if isinstance(source, (int, np.integer)):
+        if not 0 <= int(source) <= MAX_WEBCAM_INDEX:
+            raise ValueError(f"webcam index must be 0..{MAX_WEBCAM_INDEX}, got {source}")
+        return int(source)
+    if isinstance(source, (str, Path)) and str(source):
+        return source
+    raise ValueError(f"source must be a video path (str or Path) or a webcam index, got {type(source).__name__}")
+
+
+def check_smoothing(smoothing: object) -> None:
+    """An EMA factor must be None or a finite number in (0, 1]."""
+    if smoothing is None:
+        return
+    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0.0 < smoothing <= 1.0:
+        raise ValueError(f"smoothing must be a number in (0, 1] or None, got {smoothing!r}")
+
+
+def check_count(value: object, name: str, optional: bool = False) -> None:
+    """``value`` must be an int >= 1 (bool is not a count); None too when ``optional``."""
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a whole number >= 1{' or None' if optional else ''}, got {value!r}")
 
 
 class FrameReader:
@@ -25,10 +63,9 @@ class FrameReader:
     """
 
     def __init__(self, source: str | Path | int, frame_skip: int = 1, max_frames: int | None = None) -> None:
-        if frame_skip < 1:
-            raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
-        if max_frames is not None and max_frames < 1:
-            raise ValueError(f"max_frames must be >= 1 or None, got {max_frames}")
+        source = check_source(source)
+        check_count(frame_skip, "frame_skip")
+        check_count(max_frames, "max_frames", optional=True)
         self.source = source
         self.frame_skip = frame_skip
         self.max_frames = max_frames
@@ -40,16 +77,24 @@ class FrameReader:
             self._capture.release()
             kind = "webcam" if self.is_camera else "video"
             raise ValueError(f"cannot open {kind} {source!r}: not a readable video source")
-        self.fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
-        count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        self.announced_frames = count if count > 0 and not self.is_camera else None
-        self.frames_read = 0
-        self.unreadable_frames = 0
         self.warnings: list[str] = []
+        fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = fps if math.isfinite(fps) and fps > 0 else 0.0
+        if self.fps == 0.0 and not self.is_camera:
+            self._warn(f"the video gives no usable frame rate ({fps}): frames have no timestamps")
+        count = float(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self.announced_frames = int(count) if math.isfinite(count) and count > 0 and not self.is_camera else None
+        self.frames_read = 0
+        self.damaged: list[tuple[int, int]] = []  # first and last index of each unreadable stretch that was skipped
 
     @property
     def complete(self) -> bool:
         return not self.warnings
+
+    @property
+    def unreadable_frames(self) -> int:
+        """Frames lost in damaged stretches that reading went past."""
+        return sum(last - first + 1 for first, last in self.damaged)
 
     def _warn(self, message: str) -> None:
         log.warning("%s: %s", self.source, message)
@@ -72,13 +117,13 @@ class FrameReader:
                     if self.is_camera or self.announced_frames is None or index >= self.announced_frames:
                         break
                     failures += 1
-                    self.unreadable_frames += 1
                     if failures >= MAX_CONSECUTIVE_FAILURES:
-                        self.unreadable_frames -= failures  # a run of failures up to the end is the end
-                        break
+                        break  # a run of failures up to the end is the end
                     index += 1
                     continue
-                failures = 0
+                if failures:
+                    self.damaged.append((index - failures, index - 1))
+                    failures = 0
                 self.frames_read = index + 1
                 if wanted:
                     analyzed += 1
@@ -88,8 +133,28 @@ class FrameReader:
             self._capture.release()
         self._check_end(limit_reached)
 
+    def _span(self, first: int, last: int) -> str:
+        frames = f"frames {first}-{last}" if last > first else f"frame {first}"
+        return f"{frames} ({first / self.fps:.2f}-{(last + 1) / self.fps:.2f} s)" if self.fps else frames
+
     def _check_end(self, limit_reached: bool) -> None:
-        if self.unreadable_frames:
-            self._warn(f"{self.unreadable_frames} unreadable frame(s) skipped")
+        if self.damaged:
+            self._warn(f"{self.unreadable_frames} unreadable frame(s) skipped in {len(self.damaged)} damaged "
+                       f"stretch(es): {', '.join(self._span(*stretch) for stretch in self.damaged)}")
         if self.announced_frames and self.frames_read < self.announced_frames and not limit_reached:
             self._warn(f"the video ended early: {self.frames_read} of {self.announced_frames} announced frames read")
+
+
+def progress_bar(reader: FrameReader) -> Iterator:
+    """The reader's frames with a tqdm progress bar on stderr (plain frames when tqdm is missing)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        yield from reader
+        return
+    total = None
+    if reader.announced_frames:
+        total = -(-reader.announced_frames // reader.frame_skip)
+        if reader.max_frames:
+            total = min(total, reader.max_frames)
+    yield from tqdm(reader, total=total, unit="frame", desc=Path(str(reader.source)).name, leave=False)

@@ -42,6 +42,15 @@ class Backend(ABC):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"{self.path.name}: the model is closed")
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """Runs a float32 batch (N, H, W, C), already normalized; returns float32 outputs (N, K).
@@ -50,6 +59,7 @@ class Backend(ABC):
             ValueError: the batch has the wrong shape.
             RuntimeError: the model has several output tensors (use ``run_all``).
         """
+        self._check_open()
         self._check_batch(batch)
         if self.num_output_tensors != 1:
             raise RuntimeError(f"{self.path.name} has {self.num_output_tensors} output tensors; use run_all")
@@ -65,6 +75,7 @@ class Backend(ABC):
         Raises:
             ValueError: the batch has the wrong shape or is empty.
         """
+        self._check_open()
         self._check_batch(batch)
         if len(batch) == 0:
             raise ValueError(f"{self.path.name}: run_all needs a non-empty batch")
@@ -91,8 +102,14 @@ class Backend(ABC):
     @abstractmethod
     def _run_all(self, batch: np.ndarray) -> tuple[np.ndarray, ...]: ...
 
-    def close(self) -> None:  # noqa: B027 (optional hook: most engines free themselves)
-        """Releases the engine; the backend must not be used afterwards."""
+    def close(self) -> None:
+        """Releases the engine; ``run`` raises RuntimeError afterwards. Closing twice is harmless."""
+        with self._lock:
+            self._closed = True
+            self._release()
+
+    def _release(self) -> None:  # noqa: B027 (optional hook: most engines free themselves)
+        """Frees the engine's resources (called once per close, under the lock)."""
 
     def __enter__(self) -> Backend:
         return self

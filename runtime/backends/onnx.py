@@ -81,5 +81,5 @@ class OnnxBackend(Backend):
         outputs = self._session.run(None, {self._input_name: batch})
         return tuple(out.astype(np.float32, copy=False) for out in outputs)
 
-    def close(self) -> None:
+    def _release(self) -> None:
         self._session = None

@@ -150,7 +150,7 @@ class TFLiteBackend(Backend):
         return tuple(dequantize(out, params) if params else out.astype(np.float32)
                      for out, params in zip(raw, self._output_quantizations))
 
-    def close(self) -> None:
+    def _release(self) -> None:
         if self._gpu_model is not None:
             self._gpu_model.close()
         self._interpreter = self._gpu_model = None
