@@ -61,3 +61,27 @@ def test_malformed_manifest(tmp_path, content, message):
     manifest_path(model).write_text(content)
     with pytest.raises(ValueError, match=message):
         load_manifest(model)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("normalization", {"scale": float("nan"), "offset": 0.0}, "scale"),
+    ("normalization", {"scale": None, "offset": 0.0}, "scale"),
+    ("normalization", {"scale": "0.5", "offset": "0"}, "scale"),
+    ("normalization", [0.5, 0.0], "normalization"),
+    ("input_quantization", {"dtype": "int8", "scale": float("inf"), "zero_point": 0}, "scale"),
+    ("outputs_probabilities", "no", "outputs_probabilities"),
+    ("labels", ["Happy"] * 7, "labels"),
+    ("labels", list(range(7)), "labels"),
+    ("labels", "Happy", "labels"),
+    ("task", None, "task"),
+    ("input_size", [48.5, 48], "input_size"),
+    ("file", "m.onnx", "file"),
+])
+def test_wrong_values_in_a_manifest_file_name_the_field(tmp_path, field, value, message):
+    """Each is caught when the manifest is read, not at the first frame (where nothing names the manifest)."""
+    model = tmp_path / "m.onnx"
+    data = _manifest().to_dict()
+    data[field] = value
+    manifest_path(model).write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=message):
+        load_manifest(model)
