@@ -17,9 +17,10 @@ from pathlib import Path
 
 import cv2
 
-from runtime.analyzer import Analyzer, AnalyzerOptions
+from runtime.analyzer import MIN_FACE_SIZE, Analyzer, AnalyzerOptions
 from runtime.annotate import VideoWriter, draw_faces
 from runtime.detection import DetectorOptions
+from runtime.detection.detector import DEFAULT_MIN_SCORE
 from runtime.outputs import IMAGE_SUFFIXES, STDOUT, VIDEO_SUFFIXES, check_targets, write_image, write_json
 from runtime.report import FrameResult
 from runtime.results import ANALYSIS_SCHEMA
@@ -38,7 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--expressiveness-model", type=Path, help="3-class expressiveness model")
     parser.add_argument("--detector", default="auto", help="BlazeFace model: auto, short, full or a .tflite path")
     parser.add_argument("--detector-engine", default="auto", choices=("auto", "litert", "mediapipe"))
-    parser.add_argument("--min-score", type=float, default=0.5, help="minimum face-detection score")
+    parser.add_argument("--min-score", type=float, default=DEFAULT_MIN_SCORE,
+                        help=f"minimum face-detection score (default {DEFAULT_MIN_SCORE})")
+    parser.add_argument("--min-face-size", type=int, default=MIN_FACE_SIZE,
+                        help=f"ignore faces smaller than this many pixels (default {MIN_FACE_SIZE})")
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu", "auto"))
     parser.add_argument("--threads", type=int)
     parser.add_argument("--max-faces", type=int, help="faces per frame, largest first")
@@ -84,7 +88,7 @@ def _read_image(path: Path):
 
 
 def _images(analyzer: Analyzer, paths: list[Path], args: argparse.Namespace, folder: bool, say) -> dict:
-    results, skipped, timeline = {}, {}, []
+    results, skipped, notes, timeline = {}, {}, {}, []
     for i, path in enumerate(paths):
         try:
             image = _read_image(path)
@@ -95,6 +99,9 @@ def _images(analyzer: Analyzer, paths: list[Path], args: argparse.Namespace, fol
             log.warning("%s: %s; skipped", path, str(exc).strip())
             skipped[str(path)] = str(exc).strip()
             continue
+        if note := analyzer.too_small(image):
+            log.warning("%s: %s", path, note)
+            notes[str(path)] = note
         say(image_summary(path.name, faces))
         results[str(path)] = [face.to_dict() for face in faces]
         timeline.append((str(path), FrameResult(i, None, tuple(faces))))
@@ -105,7 +112,7 @@ def _images(analyzer: Analyzer, paths: list[Path], args: argparse.Namespace, fol
             write_image(target, draw_faces(bgr, faces))
     if args.csv:
         args.csv.write_text(timeline_csv(timeline, analyzer.labels))
-    return {"images": results, "skipped": skipped}
+    return {"images": results, "skipped": skipped, "warnings": notes}
 
 
 def _source_fps(source: Path | int) -> float:
@@ -156,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         detector = DetectorOptions(model=args.detector, engine=args.detector_engine, min_score=args.min_score)
         options = AnalyzerOptions(emotion_model=args.model, expressiveness_model=args.expressiveness_model,
                                   detector=detector, device=args.device, threads=args.threads,
-                                  max_faces=args.max_faces, verify_model_hash=not args.no_verify_model)
+                                  max_faces=args.max_faces, min_face_size=args.min_face_size,
+                                  verify_model_hash=not args.no_verify_model)
         with Analyzer(options) as analyzer:
             if kind == "image":
                 output = _images(analyzer, [source], args, folder=False, say=say)

@@ -200,3 +200,22 @@ def damage_frames(path: Path, first: int, last: int) -> Path:
         data[starts[frame] : end] = bytes(end - starts[frame])
     path.write_bytes(bytes(data))
     return path
+
+
+# --- inputs too small to hold a face worth reading ----------------------------------------------------------------
+
+def test_a_frame_smaller_than_the_smallest_face_says_so(analyzer, tmp_path):
+    noise = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    assert analyzer.analyze(noise) == []
+    assert analyzer.too_small(noise) == ("16x16 px is smaller than the smallest face analysed (20 px): no face can "
+                                         "be found in it")
+    assert analyzer.too_small(np.zeros((20, 64), np.uint8)) is None
+    report = analyzer.analyze_video(write_video(tmp_path / "tiny.avi", 3, size=(16, 16)))
+    assert report.frames_analyzed == 3 and report.frames_without_face == 3
+    assert report.warnings[0].startswith("frames of 16x16 px is smaller than the smallest face")
+
+
+@pytest.mark.parametrize("size", [0, -3, 2.5, True, "20"])
+def test_min_face_size_must_be_a_whole_number_of_pixels(size):
+    with pytest.raises(ValueError, match="min_face_size"):
+        AnalyzerOptions(min_face_size=size)

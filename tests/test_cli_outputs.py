@@ -126,3 +126,14 @@ def test_webcam_indices_out_of_range_never_reach_opencv(model, caplog, index):
     with caplog.at_level("ERROR"):
         assert main([index, "--model", model]) == 2
     assert "webcam index must be 0..99" in caplog.text
+
+
+def test_an_image_too_small_for_a_face_is_reported(model, tmp_path, capsys):
+    tiny = tmp_path / "tiny.png"
+    cv2.imwrite(str(tiny), np.random.default_rng(1).integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    assert main([str(tiny), "--model", model, "--json", "-"]) == 0
+    output = json.loads(capsys.readouterr().out)
+    assert output["images"][str(tiny)] == []
+    assert "smaller than the smallest face analysed (20 px)" in output["warnings"][str(tiny)]
+    assert main([str(tiny), "--model", model, "--json", "-", "--min-face-size", "8"]) == 0
+    assert json.loads(capsys.readouterr().out)["warnings"] == {}

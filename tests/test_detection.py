@@ -34,8 +34,9 @@ BORDERLINE_SCORE = 0.05
 NEGATIVE_MAX_SCORE = 0.6
 # A face found in a gray copy of a photo overlaps the one found in colour at least this much.
 GRAY_MIN_IOU = 0.75
-# Full-range on group photos (faces of 37-45 px, a child looking down): at most this many missed per photo.
-FULL_RANGE_GROUP_MISSES = 1
+# Full-range on group photos (faces of 37-45 px, a child looking down): at most this many missed per photo at the
+# default min_score 0.6 (the TV cast photo: 4 of 6; a fifth face scores 0.57).
+FULL_RANGE_GROUP_MISSES = 2
 
 NEAR_FACE_PHOTOS = ("dlib_2008_001009.jpg", "dlib_2008_001322.jpg", "dlib_2008_002506.jpg", "fr_biden.jpg",
                     "fr_obama.jpg", "fr_obama_partial_face.jpg", "skimage_astronaut.png")
@@ -241,6 +242,18 @@ def test_no_confident_face_on_negative_controls(detectors, photos, model, name):
 
 
 @pytest.mark.data
+def test_default_score_finds_no_face_on_negatives_and_the_group_faces_auto_missed(detectors, photos):
+    """The default min_score (0.6): no false face (the dog scored 0.51 passed 0.5), and short-range's loose box on
+    the group photo (under 0.6) no longer stops the full-range fallback."""
+    assert detectors["auto"].options.min_score == 0.6
+    for name in NEGATIVE_PHOTOS:
+        assert detectors["auto"].detect(read_photo(name)) == []
+    group = read_photo("dlib_2007_007763.jpg")
+    assert detectors["short"].detect(group) == []
+    assert len(detectors["auto"].detect(group)) >= int(photos["dlib_2007_007763.jpg"]["faces"]) - 1
+
+
+@pytest.mark.data
 def test_bgra_frames_give_the_same_faces(detectors, photos):
     frame = read_photo("dlib_2008_001322.jpg")
     assert detectors["short"].detect(cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA)) == detectors["short"].detect(frame)
@@ -294,8 +307,10 @@ def assert_same_face(ours: Detection, theirs: Detection, frame: np.ndarray) -> N
 @pytest.mark.parametrize("model", list(MODELS))
 def test_numpy_engine_matches_mediapipe_tasks(photos, model):
     pytest.importorskip("mediapipe", reason="parity needs mediapipe: pip install 'fer-edge[mediapipe]'")
-    options = DetectorOptions(model=model, engine="litert")
-    with create_detector(options) as ours, create_detector(DetectorOptions(model=model, engine="mediapipe")) as ref:
+    # At MediaPipe's own default score (0.5), where the parity in runtime/detection/README.md was measured.
+    options = DetectorOptions(model=model, engine="litert", min_score=0.5)
+    reference = DetectorOptions(model=model, engine="mediapipe", min_score=0.5)
+    with create_detector(options) as ours, create_detector(reference) as ref:
         assert isinstance(ref, FaceDetector) and ref.provider.startswith("mediapipe")
         compared = 0
         for name in sorted(photos):
