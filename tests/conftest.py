@@ -98,3 +98,20 @@ def tiny_expressiveness(calibration_npz: Path, tmp_path_factory: pytest.TempPath
                  "--validation-count", "70", "-q"])
     assert code == 0
     return folder / "expr_fp32.tflite"
+
+
+@pytest.fixture(scope="module")
+def analyzer(converted: Path):
+    """An Analyzer on the tiny int8 TFLite model (real BlazeFace detection), one per test module."""
+    from runtime.analyzer import Analyzer
+
+    with Analyzer.from_model_path(converted / "tiny_int8.tflite") as shared:
+        yield shared
+
+
+@pytest.fixture(scope="session")
+def photo() -> np.ndarray:
+    """The repository's sample photo (one face), BGR."""
+    import cv2
+
+    return cv2.imread(str(REPO / "samples" / "astronaut.jpg"))

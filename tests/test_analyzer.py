@@ -29,17 +29,6 @@ def model(converted) -> Path:
     return converted / "tiny_int8.tflite"
 
 
-@pytest.fixture(scope="module")
-def analyzer(model):
-    with Analyzer.from_model_path(model) as a:
-        yield a
-
-
-@pytest.fixture(scope="module")
-def photo() -> np.ndarray:
-    return cv2.imread(str(SAMPLE))
-
-
 def test_finds_the_face_and_reads_its_emotion(analyzer, photo):
     faces = analyzer.analyze(photo)
     assert len(faces) == 1

@@ -24,7 +24,6 @@ from runtime.video import FrameReader
 from tests.videos import write_video
 
 REPO = Path(__file__).resolve().parents[1]
-PHOTO = REPO / "samples" / "astronaut.jpg"
 
 pytestmark = pytest.mark.slow
 
@@ -32,17 +31,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def model_path(converted) -> Path:
     return converted / "tiny_int8.tflite"
-
-
-@pytest.fixture(scope="module")
-def analyzer(model_path):
-    with Analyzer.from_model_path(model_path) as a:
-        yield a
-
-
-@pytest.fixture(scope="module")
-def photo() -> np.ndarray:
-    return cv2.imread(str(PHOTO))
 
 
 # --- video sources and options ---------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from runtime.analyzer import Analyzer, AnalyzerOptions
 from runtime.classifier import ExpressionModel
 from runtime.cli import main as analyze_main
 from runtime.manifest import load_manifest, manifest_path
@@ -36,12 +35,6 @@ REPO = Path(__file__).resolve().parents[1]
 DOCUMENTED = (ValueError, TypeError, FileNotFoundError, RuntimeError)
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-
-
-@pytest.fixture(scope="module")
-def analyzer(converted):
-    with Analyzer(AnalyzerOptions(emotion_model=converted / "tiny_int8.tflite")) as analyzer:
-        yield analyzer
 
 
 def _finite(value) -> bool:
