@@ -79,12 +79,12 @@ def test_distilled_warm_started_run_records_both_and_bad_options_fail(tmp_path, 
     base = ["emotion", "--data", str(data), "--epochs", "1", "--batch-size", "16", "--no-ferplus"]
     out = tmp_path / "student.keras"
     args = [*base, "--run-dir", str(tmp_path / "run"), "--out", str(out), "--init-from", str(init),
-            "--teacher", str(teacher), "--distill-weight", "0.4"]
+            "--teacher", str(teacher), "--teacher", str(teacher), "--distill-weight", "0.4"]
     with caplog.at_level("INFO"):
         assert main(args) == 0
     assert "starting from the weights of" in caplog.text
     config = load_manifest(out).extra["training"]["config"]
-    assert config["teacher"] == str(teacher) and config["init_from"] == str(init)
+    assert config["teachers"] == [str(teacher), str(teacher)] and config["init_from"] == str(init)
     assert config["distill_weight"] == 0.4
     assert json.loads((tmp_path / "run" / "state.json").read_text())["epoch"] == 1
 
@@ -113,3 +113,25 @@ def test_training_record_keeps_the_stage_it_started_from(tmp_path):
     assert earlier["sha256"] == load_manifest(first).file["sha256"]
     moved = training_record({**state, "config": {**config, "init_from": str(tmp_path / "gone.keras")}})
     assert moved["started_from"] == {"file": "gone.keras"}
+
+
+def test_an_ensemble_of_teachers_averages_them_and_their_mirror_images():
+    """Two constant teachers average; a teacher that reads one side of the face is averaged with its mirror image."""
+    import keras
+
+    first, second = _constant_teacher(48, [0.1, 0.2, 0.7]), _constant_teacher(32, [0.5, 0.3, 0.2])
+    images = np.zeros((2, 48, 48, 1), np.float32)
+    labels = np.eye(3, dtype=np.float32)[[0, 1]]
+    targets = np.asarray(soft_targets([first, second], images, labels, 1.0))
+    np.testing.assert_allclose(targets, [[0.3, 0.25, 0.45]] * 2, atol=1e-6)
+
+    inputs = keras.Input((4, 4, 1))
+    left = keras.layers.Lambda(lambda x: x[:, :, :2, 0])(inputs)  # the left half decides
+    logits = keras.layers.Dense(2)(keras.layers.Flatten()(left))
+    one_sided = keras.Model(inputs, keras.layers.Softmax()(logits))
+    one_sided.layers[-2].set_weights([np.array([[1.0, -1.0]] * 8, np.float32), np.zeros(2, np.float32)])
+    face = np.zeros((1, 4, 4, 1), np.float32)
+    face[0, :, :2] = 1.0  # bright on the left
+    seen = np.asarray(soft_targets(one_sided, face, np.zeros((1, 2), np.float32), 1.0, flip=False))
+    mirrored = np.asarray(soft_targets(one_sided, face, np.zeros((1, 2), np.float32), 1.0))
+    assert seen[0, 0] > 0.99 and mirrored[0, 0] == pytest.approx((seen[0, 0] + 0.5) / 2, abs=1e-5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from convert.train.cli import main
@@ -52,3 +53,63 @@ def test_missing_and_malformed_data(tmp_path, caplog):
     with caplog.at_level("ERROR"):
         assert main(["emotion", "--data", str(bad), "--run-dir", str(tmp_path / "r2")]) == 2
     assert "line 2" in caplog.text
+
+
+VOTE_HEADER = "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\n"
+
+
+def test_random_erasing_replaces_one_rectangle_of_the_chosen_faces():
+    import tensorflow as tf
+
+    from convert.train.loop import random_erasing
+
+    tf.random.set_seed(3)
+    faces = tf.fill((64, 48, 48, 1), 100.0)
+    erased = random_erasing(faces, probability=1.0).numpy()
+    changed = erased[..., 0] != 100.0
+    fractions = changed.mean(axis=(1, 2))
+    assert (fractions > 0.01).all() and (fractions < 0.25).all()  # 2-20% of the face, noise may hit 100 exactly
+    for mask in changed:  # one axis-aligned rectangle: rows and columns touched form one run each
+        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        assert np.ptp(rows) + 1 == len(rows) and np.ptp(cols) + 1 == len(cols)
+    assert erased.min() >= 0.0 and erased.max() <= 255.0
+    assert np.array_equal(random_erasing(faces, probability=0.0).numpy(), faces.numpy())
+
+
+def test_ferplus_votes_become_soft_targets(tmp_path):
+    from convert.data.fer2013 import FaceSet, MalformedDataError, load_ferplus_votes
+    from convert.train.emotion import training_targets
+
+    votes = tmp_path / "fer2013new.csv"
+    votes.write_text(VOTE_HEADER + "Training,a.png,6,4,0,0,0,0,0,0,0,0\n"  # neutral 6, happiness 4
+                     + "Training,b.png,0,0,0,0,0,0,0,3,2,5\n")  # contempt, unknown, not a face
+    faces = FaceSet(np.zeros((2, 48, 48), np.uint8), np.array([3, 0]), np.array([0, 1]))
+    targets = training_targets(faces, votes, 0.5)
+    np.testing.assert_allclose(targets[0], [0, 0, 0, 0.5 + 0.2, 0, 0, 0.3])  # Happy one-hot, votes 0.4 / 0.6
+    np.testing.assert_allclose(targets[1], [1, 0, 0, 0, 0, 0, 0])  # no vote for the 7 classes: one-hot kept
+    assert training_targets(faces, None, 0.5) is faces.labels
+    (tmp_path / "bad.csv").write_text(VOTE_HEADER + "Training,a.png,6,x,0,0,0,0,0,0,0,0\n")
+    with pytest.raises(MalformedDataError, match="line 2"):
+        load_ferplus_votes(tmp_path / "bad.csv")
+    (tmp_path / "short.csv").write_text(VOTE_HEADER.replace("fear,", ""))
+    with pytest.raises(MalformedDataError, match="fear"):
+        load_ferplus_votes(tmp_path / "short.csv")
+    with pytest.raises(ValueError, match="has 2 rows"):
+        training_targets(FaceSet(faces.images, faces.labels, np.array([0, 5])), votes, 0.5)
+
+
+def test_a_run_with_erasing_and_ferplus_votes_records_them(tmp_path):
+    counts = {"Training": 40, "PublicTest": 8, "PrivateTest": 8}
+    data = write_fer_csv(tmp_path / "fer.csv", counts)
+    rng = np.random.default_rng(0)
+    votes = tmp_path / "fer2013new.csv"
+    votes.write_text(VOTE_HEADER + "".join(f"x,f.png,{','.join(map(str, rng.integers(0, 5, 7)))},0,0,0\n"
+                                           for _ in range(sum(counts.values()))))
+    out = tmp_path / "m.keras"
+    args = ["emotion", "--data", str(data), "--run-dir", str(tmp_path / "run"), "--out", str(out), "--epochs", "1",
+            "--batch-size", "16", "--no-ferplus", "--erasing", "0.5", "--ferplus-votes", str(votes),
+            "--ferplus-weight", "0.3"]
+    assert main(args) == 0
+    config = load_manifest(out).extra["training"]["config"]
+    assert config["erasing"] == 0.5 and config["soft_labels"] == str(votes) and config["soft_label_weight"] == 0.3
+    assert main([*args[:4], str(tmp_path / "r2"), *args[5:-1], "1.5"]) == 2

@@ -122,3 +122,34 @@ def load_ferplus_majority(path: str | Path) -> np.ndarray:
         if not reader.fieldnames or "ferplus_majority" not in reader.fieldnames:
             raise MalformedDataError(f"{path}: line 1 has no 'ferplus_majority' column")
         return np.asarray([index.get(row["ferplus_majority"], -1) for row in reader], dtype=np.int64)
+
+
+# FER+ vote columns for FER-2013's seven classes, in FER2013_LABELS order; contempt, unknown and NF are left out.
+FERPLUS_VOTE_COLUMNS = ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral")
+
+
+def load_ferplus_votes(path: str | Path) -> np.ndarray:
+    """FER+ crowd votes (``fer2013new.csv``) as an array (rows, 7) of vote counts over FER-2013's classes, one row
+    per FER-2013 row in file order. Rows whose votes all went to contempt, unknown or NF are all zero.
+
+    Raises:
+        FileNotFoundError: no file. MalformedDataError: a missing column or a vote that is not a whole number.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"FER+ vote file not found: {path}")
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in FERPLUS_VOTE_COLUMNS if c not in (reader.fieldnames or ())]
+        if missing:
+            raise MalformedDataError(f"{path}: line 1 lacks the vote columns {missing}")
+        votes = []
+        for line, row in enumerate(reader, start=2):
+            try:
+                votes.append([int(row[c] or 0) for c in FERPLUS_VOTE_COLUMNS])
+            except (TypeError, ValueError):
+                raise MalformedDataError(f"{path}: line {line} has a vote that is not a whole number") from None
+    result = np.asarray(votes, dtype=np.float32).reshape(-1, len(FERPLUS_VOTE_COLUMNS))
+    if (result < 0).any():
+        raise MalformedDataError(f"{path}: negative vote counts")
+    return result

@@ -34,5 +34,10 @@ def default_ferplus() -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def ferplus_votes_file() -> Path:
+    """Where FER+'s crowd votes (``fer2013new.csv``) are expected under the data root (may not exist)."""
+    return data_root() / "fer2013" / "fer2013new.csv"
+
+
 def media_dir() -> Path:
     return data_root() / "media"

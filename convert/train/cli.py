@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from convert.data.paths import default_fer2013, default_ferplus
+from convert.data.paths import default_fer2013, default_ferplus, ferplus_votes_file
 from convert.train.models import ARCHITECTURES
 from runtime.preprocess import DEFAULT_CROP_PADDING
 
@@ -34,9 +34,17 @@ def _parser() -> argparse.ArgumentParser:
     emo.add_argument("--seed", type=int, default=1234)
     emo.add_argument("--limit", type=int, help="use at most this many faces per split (smoke runs)")
     emo.add_argument("--init-from", type=Path, help="start from this trained model's weights (same architecture)")
-    emo.add_argument("--teacher", type=Path, help="distil from this trained .keras model (e.g. the small CNN)")
+    emo.add_argument("--teacher", type=Path, action="append", default=[],
+                     help="distil from this trained .keras model; repeat for an ensemble (mean of the teachers, each "
+                          "averaged with its mirror image)")
     emo.add_argument("--distill-weight", type=float, default=0.5,
                      help="the teacher's share of the training target, 0..1 (default 0.5)")
+    emo.add_argument("--erasing", type=float, default=0.0,
+                     help="probability of random erasing per training face, 0..1 (default 0: off)")
+    emo.add_argument("--ferplus-votes", type=Path, nargs="?", const=ferplus_votes_file(), default=None,
+                     help="mix FER+ vote distributions into the targets (fer2013new.csv; default: the shared data's)")
+    emo.add_argument("--ferplus-weight", type=float, default=0.5,
+                     help="the vote distribution's share of the target, 0..1 (default 0.5)")
 
     exp = sub.add_parser("expressiveness", help="3-class expressiveness model from interview videos")
     exp.add_argument("--metadata", type=Path, required=True, help="metadata.jsonl (file_name, facial_expression)")
@@ -86,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
             train_emotion(args.arch, args.data, args.run_dir, args.out, epochs=args.epochs,
                           batch_size=args.batch_size, learning_rate=args.learning_rate,
                           input_side=args.input_side, ferplus=None if args.no_ferplus else args.ferplus,
-                          seed=args.seed, limit=args.limit, init_from=args.init_from, teacher=args.teacher,
-                          distill_weight=args.distill_weight)
+                          seed=args.seed, limit=args.limit, init_from=args.init_from, teachers=args.teacher,
+                          distill_weight=args.distill_weight, erasing=args.erasing,
+                          ferplus_votes=args.ferplus_votes, ferplus_weight=args.ferplus_weight)
         else:
             from convert.train.expressiveness import train_expressiveness
 

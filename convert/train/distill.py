@@ -1,12 +1,14 @@
-"""Knowledge distillation: a trained teacher's probabilities on the same augmented faces become part of the target.
+"""Knowledge distillation: trained teachers' probabilities on the same augmented faces become part of the target.
 
-The student learns from ``(1 - weight) * one_hot + weight * teacher_probabilities``. Both models take raw gray
-pixels (they normalize inside), so the teacher sees exactly the augmented batch the student sees, resized to the
-teacher's own input side when the two differ.
+The student learns from ``(1 - weight) * target + weight * teacher_probabilities``, where the teacher's
+probabilities are the mean over the teachers (an ensemble) of each one's mean over the face and its mirror image.
+All models take raw gray pixels (they normalize inside), so the teachers see exactly the augmented batch the student
+sees, resized to each teacher's own input side when they differ.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,28 @@ def load_teacher(path: Path, num_classes: int) -> Any:
     return teacher
 
 
-def soft_targets(teacher: Any, images: Any, labels: Any, weight: float) -> Any:
-    """Mixes the one-hot ``labels`` with the teacher's probabilities on ``images`` (a float batch in 0..255)."""
+def teacher_probabilities(teachers: Any | Sequence[Any], images: Any, flip: bool = True) -> Any:
+    """The ensemble's probabilities on ``images`` (a float batch in 0..255): the mean over the teachers of each
+    one's probabilities, averaged with those on the mirrored faces when ``flip``."""
     import tensorflow as tf
 
-    side = teacher.input_shape[1]
-    if images.shape[1] != side:
-        images = tf.image.resize(images, (side, side), method="bilinear", antialias=True)
-    probabilities = tf.cast(teacher(images, training=False), labels.dtype)
+    teachers = list(teachers) if isinstance(teachers, (list, tuple)) else [teachers]
+    total = 0.0
+    for teacher in teachers:
+        side = teacher.input_shape[1]
+        batch = images
+        if images.shape[1] != side:
+            batch = tf.image.resize(images, (side, side), method="bilinear", antialias=True)
+        probabilities = teacher(batch, training=False)
+        if flip:
+            probabilities = (probabilities + teacher(tf.reverse(batch, axis=[2]), training=False)) / 2.0
+        total += probabilities
+    return total / len(teachers)
+
+
+def soft_targets(teachers: Any | Sequence[Any], images: Any, labels: Any, weight: float, flip: bool = True) -> Any:
+    """Mixes the targets ``labels`` (one-hot or soft) with the teachers' probabilities on ``images``."""
+    import tensorflow as tf
+
+    probabilities = tf.cast(teacher_probabilities(teachers, images, flip), labels.dtype)
     return (1.0 - weight) * labels + weight * probabilities

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority
+from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority, load_ferplus_votes
 from convert.metrics import classification_report
 from convert.train.export import export_keras_model
 from convert.train.loop import BEST, FitConfig, fit
@@ -22,6 +23,23 @@ log = logging.getLogger(__name__)
 def faces_to_input(faces: FaceSet, side: int) -> np.ndarray:
     """48x48 gray FER faces -> the model's float input (raw pixel values; the model normalizes)."""
     return prepare_faces(faces.images, (side, side), "gray", Normalization())
+
+
+def training_targets(faces: FaceSet, votes_file: Path | None, weight: float) -> np.ndarray:
+    """Class indices, or with FER+ votes the targets ``(1 - weight) * one_hot + weight * votes / sum(votes)``;
+    a face whose votes all went to contempt, unknown or not-a-face keeps its one-hot target."""
+    if votes_file is None:
+        return faces.labels
+    votes = load_ferplus_votes(votes_file)
+    if len(faces) and faces.rows.max() >= len(votes):
+        raise ValueError(f"{votes_file} has {len(votes)} rows; the FER-2013 file has at least {faces.rows.max() + 1}")
+    one_hot = np.eye(len(FER2013_LABELS), dtype=np.float32)[faces.labels]
+    own = votes[faces.rows]
+    total = own.sum(axis=1, keepdims=True)
+    distribution = np.where(total > 0, own / np.maximum(total, 1.0), one_hot)
+    log.info("FER+ votes mixed into the targets (weight %.2f); %d faces without a vote for the 7 classes",
+             weight, int((total == 0).sum()))
+    return ((1.0 - weight) * one_hot + weight * distribution).astype(np.float32)
 
 
 def evaluate(model: Any, faces: FaceSet, side: int, ferplus: np.ndarray | None) -> dict[str, Any]:
@@ -47,18 +65,25 @@ def train_emotion(
     seed: int = 1234,
     limit: int | None = None,
     init_from: Path | None = None,
-    teacher: Path | None = None,
+    teachers: Sequence[Path] = (),
     distill_weight: float = 0.5,
+    erasing: float = 0.0,
+    ferplus_votes: Path | None = None,
+    ferplus_weight: float = 0.5,
 ) -> dict[str, Any]:
     """Trains one emotion model and, when ``out`` is given, writes it there with its manifest.
 
-    ``init_from`` starts from a trained model's weights (same architecture and input side); ``teacher`` adds
-    knowledge distillation from a trained model, ``distill_weight`` being its share of the target.
+    ``init_from`` starts from a trained model's weights (same architecture and input side); ``teachers`` adds
+    knowledge distillation from an ensemble of trained models (with mirror images), ``distill_weight`` being its
+    share of the target; ``erasing`` is the probability of random erasing; ``ferplus_votes`` (fer2013new.csv) mixes
+    each training face's FER+ vote distribution over the 7 classes into its target, ``ferplus_weight`` its share.
     """
     import keras
 
-    if not 0.0 <= distill_weight <= 1.0:
-        raise ValueError(f"--distill-weight must be within 0..1, got {distill_weight}")
+    for name, value in (("--distill-weight", distill_weight), ("--erasing", erasing),
+                        ("--ferplus-weight", ferplus_weight)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be within 0..1, got {value}")
     spec = SPECS[arch]
     side = input_side or spec.input_side
     config = FitConfig(
@@ -67,8 +92,11 @@ def train_emotion(
         learning_rate=learning_rate or spec.learning_rate,
         seed=seed,
         init_from=str(init_from) if init_from else None,
-        teacher=str(teacher) if teacher else None,
-        distill_weight=distill_weight if teacher else 0.0,
+        teachers=tuple(str(t) for t in teachers),
+        distill_weight=distill_weight if teachers else 0.0,
+        erasing=erasing,
+        soft_labels=str(ferplus_votes) if ferplus_votes else None,
+        soft_label_weight=ferplus_weight if ferplus_votes else 0.0,
     )
     splits = load_fer2013(data)
     if limit:
@@ -78,7 +106,7 @@ def train_emotion(
              len(train), len(val), len(test), arch, side, side)
     state = fit(
         lambda: spec.build(len(FER2013_LABELS), input_side=side),
-        (faces_to_input(train, side), train.labels),
+        (faces_to_input(train, side), training_targets(train, ferplus_votes, config.soft_label_weight)),
         (faces_to_input(val, side), val.labels),
         len(FER2013_LABELS),
         config,

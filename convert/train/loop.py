@@ -37,8 +37,11 @@ class FitConfig:
     seed: int = 1234
     class_weights: tuple[float, ...] | None = None
     init_from: str | None = None  # a trained model whose weights the run starts from, instead of random ones
-    teacher: str | None = None  # a trained model to distil from (see distill.py)
-    distill_weight: float = 0.0  # the teacher's share of the target
+    teachers: tuple[str, ...] = ()  # trained models to distil from, an ensemble (see distill.py)
+    distill_weight: float = 0.0  # the teachers' share of the target
+    erasing: float = 0.0  # probability of random erasing per training face (see random_erasing)
+    soft_labels: str | None = None  # FER+ vote file whose vote distributions are mixed into the targets
+    soft_label_weight: float = 0.0  # the vote distribution's share of the target
 
 
 def cosine_schedule(config: FitConfig, steps_per_epoch: int) -> Any:
@@ -78,19 +81,48 @@ def augment(images: Any, rotation: float = 0.17, zoom: float = 0.1, shift: float
     return tf.clip_by_value((warped - mean) * contrast + mean + brightness, 0.0, 255.0)
 
 
+def random_erasing(images: Any, probability: float, area: tuple[float, float] = (0.02, 0.2),
+                   aspect: tuple[float, float] = (0.3, 3.3)) -> Any:
+    """Random erasing (Zhong et al., 2017): with ``probability``, one rectangle of each face, covering ``area`` of
+    it at an aspect ratio within ``aspect``, is replaced by uniform noise in [0, 255]. Batch (B, H, W, C) float."""
+    import tensorflow as tf
+
+    shape = tf.shape(images)
+    batch, height, width = shape[0], images.shape[1], images.shape[2]
+    uniform = lambda low, high: tf.random.uniform([batch], low, high)
+    size = uniform(*area) * height * width
+    ratio = tf.exp(uniform(float(np.log(aspect[0])), float(np.log(aspect[1]))))
+    box_h = tf.minimum(tf.sqrt(size * ratio), float(height))
+    box_w = tf.minimum(tf.sqrt(size / ratio), float(width))
+    top = uniform(0.0, 1.0) * (height - box_h)
+    left = uniform(0.0, 1.0) * (width - box_w)
+    rows = tf.reshape(tf.range(height, dtype=tf.float32), [1, -1, 1, 1])
+    cols = tf.reshape(tf.range(width, dtype=tf.float32), [1, 1, -1, 1])
+    column = lambda v: tf.reshape(v, [-1, 1, 1, 1])
+    inside = ((rows >= column(top)) & (rows < column(top + box_h))
+              & (cols >= column(left)) & (cols < column(left + box_w)))
+    chosen = column(tf.cast(uniform(0.0, 1.0) < probability, tf.float32)) > 0.0
+    noise = tf.random.uniform(shape, 0.0, 255.0)
+    return tf.where(inside & chosen, noise, images)
+
+
 def make_dataset(
     x: np.ndarray, y: np.ndarray, config: FitConfig, num_classes: int, train: bool, teacher: Any = None
 ) -> Any:
-    """Batches of (raw pixels, targets); for training shuffled, augmented and, with a teacher, distilled."""
+    """Batches of (raw pixels, targets); for training shuffled, augmented and, with teachers, distilled.
+
+    ``y`` holds class indices (N,) or target distributions (N, num_classes)."""
     import tensorflow as tf
 
-    labels = np.eye(num_classes, dtype=np.float32)[y]
+    labels = y.astype(np.float32) if y.ndim == 2 else np.eye(num_classes, dtype=np.float32)[y]
     ds = tf.data.Dataset.from_tensor_slices((x, labels))
     if train:
         ds = ds.shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
     ds = ds.batch(config.batch_size)
     if train and config.augment:
         ds = ds.map(lambda a, b: (augment(a), b), num_parallel_calls=tf.data.AUTOTUNE)
+        if config.erasing > 0:
+            ds = ds.map(lambda a, b: (random_erasing(a, config.erasing), b), num_parallel_calls=tf.data.AUTOTUNE)
     if train and teacher is not None:
         ds = ds.map(lambda a, b: (a, soft_targets(teacher, a, b, config.distill_weight)))
     return ds.prefetch(tf.data.AUTOTUNE)
@@ -175,7 +207,8 @@ def fit(
         log.info("%s already finished %d epochs", run_dir, config.epochs)
         return state
     weights = dict(enumerate(config.class_weights)) if config.class_weights else None
-    teacher = load_teacher(Path(config.teacher), num_classes) if config.teacher and config.distill_weight else None
+    teacher = ([load_teacher(Path(path), num_classes) for path in config.teachers]
+               if config.teachers and config.distill_weight else None)
     model.fit(
         make_dataset(*train, config, num_classes, train=True, teacher=teacher),
         validation_data=make_dataset(*val, config, num_classes, train=False),
