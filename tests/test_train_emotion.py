@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 pytest.importorskip("tensorflow", reason="training needs TensorFlow (extra 'convert')")
 
 
-@pytest.mark.parametrize(("arch", "side"), [("cnn", None), ("mobilenetv2", "32")])
+@pytest.mark.parametrize(("arch", "side"), [("cnn", None), ("mobilenetv2", "32"), ("resnet", None), ("sepnet", None)])
 def test_one_epoch_writes_a_model_with_its_manifest_and_resumes(tmp_path, arch, side, caplog):
     data = write_fer_csv(tmp_path / "fer.csv.gz", {"Training": 70, "PublicTest": 14, "PrivateTest": 14})
     run, out = tmp_path / "run", tmp_path / f"{arch}.keras"
