@@ -215,7 +215,7 @@ def check_detections(faces: list[Detection], frame: np.ndarray, min_score: float
 def test_near_faces_are_counted(detectors, photos, model, name):
     frame = read_photo(name)
     faces = detectors[model].detect(frame)
-    check_detections(faces, frame, min_score=0.5)
+    check_detections(faces, frame, min_score=detectors[model].options.min_score)
     assert len(faces) == int(photos[name]["faces"])
 
 
