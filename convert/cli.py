@@ -7,11 +7,13 @@ import logging
 import os
 import signal
 import sys
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 from convert.data.paths import default_fer2013, default_ferplus
 from convert.formats import FORMATS
-from convert.pipeline import ConvertOptions, ConvertResult, convert_model
+from convert.pipeline import ConversionCancelled, ConvertOptions, ConvertResult, convert_model
 from runtime.manifest import COLOR_MODES, Normalization, manifest_path
 
 log = logging.getLogger("fer-convert")
@@ -120,7 +122,11 @@ def output_folder_problem(out: Path) -> str | None:
     return None
 
 
+_STOP = threading.Event()  # set by SIGTERM; the pipeline checks it too, in case a library swallowed the SystemExit
+
+
 def _terminate(signum: int, frame: object) -> None:
+    _STOP.set()
     raise SystemExit(128 + signum)
 
 
@@ -130,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    options = _options(args, parser)
+    options = replace(_options(args, parser), cancel=_STOP)
     problem = output_folder_problem(options.out_dir)
     if problem:
         log.error("--out %s: %s", options.out_dir, problem)
@@ -145,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:
         log.error("conversion failed, nothing written: %s", exc)
         return 1
+    except ConversionCancelled as exc:
+        log.error("%s", exc)
+        return 128 + signal.SIGTERM
     print(format_table(results))
     for r in results:
         print(f"wrote {r.path} (+ {manifest_path(r.path).name})")

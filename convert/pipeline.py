@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -60,6 +61,8 @@ class ConvertOptions:
         seed: sampling seed.
         verify_existing: do not build: verify the files of these formats already in ``out_dir`` against the model
             on this machine and rewrite their manifests (the model files stay byte for byte as they are).
+        cancel: set from elsewhere (a signal handler) to stop: checked between formats and before anything is
+            published, so a stop that a library swallowed still leaves nothing behind.
     """
 
     formats: tuple[ExportFormat, ...]
@@ -75,6 +78,16 @@ class ConvertOptions:
     threads: int | None = None
     seed: int = 0
     verify_existing: bool = False
+    cancel: threading.Event | None = None
+
+
+class ConversionCancelled(Exception):
+    """The conversion was stopped through ``ConvertOptions.cancel``; nothing was written."""
+
+
+def _check_cancel(options: ConvertOptions) -> None:
+    if options.cancel is not None and options.cancel.is_set():
+        raise ConversionCancelled("the conversion was stopped; nothing was written")
 
 
 @dataclass(frozen=True)
@@ -192,6 +205,7 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
     Raises:
         FileNotFoundError, ValueError (incl. CalibrationDataError), PermissionError: bad input, nothing written.
         RuntimeError: an export step failed; nothing written.
+        ConversionCancelled: ``options.cancel`` was set; nothing written.
     """
     stem = options.name or model_path.stem
     existing = {fmt.key: options.out_dir / f"{stem}{fmt.suffix}" for fmt in options.formats}
@@ -217,6 +231,7 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
     results: list[ConvertResult] = []
     try:
         for fmt in options.formats:
+            _check_cancel(options)
             start = time.perf_counter()
             target = staging / f"{stem}{fmt.suffix}"
             log.info("building %s -> %s", fmt.key, target.name)
@@ -252,6 +267,7 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
             )
             save_manifest(manifest, target)
             results.append(ConvertResult(fmt, options.out_dir / target.name, manifest, seconds))
+        _check_cancel(options)
         _publish(staging, options.out_dir, results)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

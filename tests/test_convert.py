@@ -272,3 +272,26 @@ def test_a_missing_keras_names_the_extra(tmp_path, monkeypatch, calibration_npz,
     with caplog.at_level("ERROR"):
         code = main([str(model), "--out", str(tmp_path / "o"), "--no-data", "--calibration", str(calibration_npz)])
     assert code == 2 and "fer-edge[convert]" in caplog.text
+
+
+def test_a_stop_that_a_library_swallowed_still_writes_nothing(tiny_keras, calibration_npz, tmp_path, monkeypatch):
+    """SIGTERM's SystemExit can be caught inside TensorFlow or tf2onnx; the stop flag still ends the run unpublished."""
+    import threading
+
+    import convert.pipeline as pipeline
+    from convert.formats import BY_KEY
+
+    stop = threading.Event()
+    build = pipeline._build
+
+    def build_then_stop(*args, **kwargs):
+        build(*args, **kwargs)
+        stop.set()  # as if SIGTERM came here and a library caught its SystemExit
+
+    monkeypatch.setattr(pipeline, "_build", build_then_stop)
+    out = tmp_path / "o"
+    options = pipeline.ConvertOptions(formats=(BY_KEY["fp32"],), out_dir=out, calibration=calibration_npz,
+                                      cancel=stop)
+    with pytest.raises(pipeline.ConversionCancelled, match="nothing was written"):
+        pipeline.convert_model(tiny_keras, options)
+    assert list(out.iterdir()) == []
