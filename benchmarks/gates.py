@@ -12,11 +12,6 @@ INT8_SLOWDOWN_MAX = 1.10  # an int8 file may take at most this many times its fp
 # TFLite int8 took 0.98-1.22x its fp32 file's time (1 and 32 faces, 1 and 2 threads) while ONNX int8 took 0.56-0.83x.
 # There the gate only catches a broken int8 path (a reference-kernel fallback is several times slower).
 INT8_SLOWDOWN_MAX_WITHOUT_DOT_PRODUCT = 1.40
-
-
-def int8_slowdown_limit(int8_dot_product: bool) -> float:
-    """The int8/fp32 time ratio a file may reach on this CPU (see the two constants above)."""
-    return INT8_SLOWDOWN_MAX if int8_dot_product else INT8_SLOWDOWN_MAX_WITHOUT_DOT_PRODUCT
 ACCURACY_DROP_MAX_PP = 0.3  # int8 accuracy on PrivateTest (original labels) at most this far below fp32, in points,
 # on the CPU the run is on (with and without VNNI: u8 x s8 kernels without it cost 1.8-3.0 points before
 # the ONNX files were quantized with 7-bit weights)
@@ -25,6 +20,11 @@ CHAIN_OVERHEAD_MAX = 2.5  # Analyzer.analyze per frame at most this many times i
 # (measured in development: 1.3-1.7 on 480p-720p frames with a face, 2.0 on 1080p frames, where the full-frame
 # colour conversion before the detector's downscale dominates)
 GATED_PRECISIONS = ("int8",)  # fp16 and dynamic files are measured and reported, not gated
+
+
+def int8_slowdown_limit(int8_dot_product: bool) -> float:
+    """The int8/fp32 time ratio a file may reach on this CPU (see the INT8_SLOWDOWN constants above)."""
+    return INT8_SLOWDOWN_MAX if int8_dot_product else INT8_SLOWDOWN_MAX_WITHOUT_DOT_PRODUCT
 
 
 def check(results: Results, gate: str, subject: str, measured: float, limit: str, passed: bool,

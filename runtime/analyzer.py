@@ -9,17 +9,16 @@ to single-threaded use. For full parallel throughput, give each thread its own A
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from runtime.backends import Device, parse_device
 from runtime.classifier import ExpressionModel
 from runtime.detection import DetectorOptions, create_detector
+from runtime.outputs import write_image
 from runtime.paths import default_model_dir
 from runtime.preprocess import DEFAULT_CROP_PADDING, check_frame, crop, expand_box, to_bgr
 from runtime.report import (
@@ -30,7 +29,7 @@ from runtime.report import (
     summarize,
 )
 from runtime.results import Classification, Face
-from runtime.video import FrameReader, check_smoothing, progress_bar
+from runtime.video import FrameReader, check_fps, check_smoothing, progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -184,9 +183,7 @@ class Analyzer:
                 (1 keeps only the newest frame, smaller values smooth more); None: no smoothing.
         """
         check_smoothing(smoothing)
-        if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps)
-                                or fps <= 0):
-            raise ValueError(f"fps must be a positive number or None, got {fps!r}")
+        check_fps(fps)
         state: dict = {}
         for index, frame in enumerate(frames):
             yield self._frame_result(index, index / fps if fps else None, frame, smoothing, state)[0]
@@ -280,8 +277,7 @@ class Analyzer:
         if not path.suffix:
             path = path.with_suffix(".png")
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not cv2.imwrite(str(path), face):
-            raise OSError(f"cannot write {path}")
+        write_image(path, face)
         return path
 
     def close(self) -> None:

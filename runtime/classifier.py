@@ -65,8 +65,7 @@ class ExpressionModel:
             ValueError: the crops are not images of an accepted type and shape.
             RuntimeError: the model is closed, or it produced NaN or infinite scores (a broken model file).
         """
-        if self.backend.closed:
-            raise RuntimeError(f"{self.path.name}: the model is closed")
+        self.backend.check_open()
         crops = crop_list(crops)
         if len(crops) == 0:
             return np.zeros((0, len(self.labels)), dtype=np.float32)

@@ -25,7 +25,7 @@ from runtime.outputs import IMAGE_SUFFIXES, STDOUT, VIDEO_SUFFIXES, check_target
 from runtime.report import FrameResult
 from runtime.results import ANALYSIS_SCHEMA
 from runtime.summary import image_summary, timeline_csv, video_summary
-from runtime.video import MAX_WEBCAM_INDEX
+from runtime.video import check_source
 
 log = logging.getLogger("fer-analyze")
 
@@ -60,10 +60,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _kind(text: str) -> tuple[str, Path | int]:
     if re.fullmatch(r"[+-]?[0-9]+", text):
-        index = int(text)
-        if not 0 <= index <= MAX_WEBCAM_INDEX:
-            raise ValueError(f"webcam index must be 0..{MAX_WEBCAM_INDEX}, got {text}")
-        return "camera", index
+        return "camera", check_source(int(text))
     path = Path(text)
     if not path.exists():
         raise FileNotFoundError(f"input not found: {path}")

@@ -44,6 +44,14 @@ def check_smoothing(smoothing: object) -> None:
         raise ValueError(f"smoothing must be a number in (0, 1] or None, got {smoothing!r}")
 
 
+def check_fps(fps: object) -> None:
+    """A frame rate must be None or a finite positive number."""
+    if fps is None:
+        return
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps) or fps <= 0:
+        raise ValueError(f"fps must be a positive number or None, got {fps!r}")
+
+
 def check_count(value: object, name: str, optional: bool = False) -> None:
     """``value`` must be an int >= 1 (bool is not a count); None too when ``optional``."""
     if value is None and optional:

@@ -69,6 +69,11 @@ def auto(short: Found, full: Found, min_score: float) -> Found:
     return short if short.score >= min_score else full
 
 
+def auto_scores(short: list[float], full: list[float], min_score: float) -> list[float]:
+    """The scores ``model="auto"`` keeps at ``min_score``: short-range's, or full-range's when short-range has none."""
+    return short if max(short, default=0.0) >= min_score else full
+
+
 def kept(found: Found, min_score: float, min_face_size: int) -> bool:
     return found.score >= min_score and found.side >= min_face_size
 
@@ -168,7 +173,7 @@ def section_photos(short, full, photos: Path) -> None:
         for pick in ("short", "full", "auto"):
             found = false = 0
             for s, f, expected in scores.values():
-                chosen = s if pick == "short" else f if pick == "full" else (s if max(s, default=0) >= min_score else f)
+                chosen = s if pick == "short" else f if pick == "full" else auto_scores(s, f, min_score)
                 count = sum(score >= min_score for score in chosen)
                 found += min(count, expected)
                 false += max(count - expected, 0) if expected else count
@@ -189,7 +194,7 @@ def section_videos(short, full, videos: Path, frame_skip: int) -> None:
                      for _, _, frame in FrameReader(videos / name, frame_skip=frame_skip)]
         cells = []
         for min_score in MIN_SCORES:
-            counts = [sum(x >= min_score for x in (s if max(s, default=0) >= min_score else f)) for s, f in per_frame]
+            counts = [sum(x >= min_score for x in auto_scores(s, f, min_score)) for s, f in per_frame]
             cells.append(f"{counts.count(1)} / {counts.count(0)} / {sum(c > 1 for c in counts)}")
         print(f"| {name} | {len(per_frame)} | " + " | ".join(cells) + " |")
     print()

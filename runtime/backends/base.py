@@ -44,11 +44,8 @@ class Backend(ABC):
         self._lock = threading.Lock()
         self._closed = False
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def _check_open(self) -> None:
+    def check_open(self) -> None:
+        """Raises RuntimeError once the backend is closed."""
         if self._closed:
             raise RuntimeError(f"{self.path.name}: the model is closed")
 
@@ -59,7 +56,7 @@ class Backend(ABC):
             ValueError: the batch has the wrong shape.
             RuntimeError: the model has several output tensors (use ``run_all``).
         """
-        self._check_open()
+        self.check_open()
         self._check_batch(batch)
         if self.num_output_tensors != 1:
             raise RuntimeError(f"{self.path.name} has {self.num_output_tensors} output tensors; use run_all")
@@ -75,7 +72,7 @@ class Backend(ABC):
         Raises:
             ValueError: the batch has the wrong shape or is empty.
         """
-        self._check_open()
+        self.check_open()
         self._check_batch(batch)
         if len(batch) == 0:
             raise ValueError(f"{self.path.name}: run_all needs a non-empty batch")
