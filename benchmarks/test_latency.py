@@ -92,7 +92,7 @@ def test_int8_not_slower_than_fp32(results: Results, group: Any, model: ModelFil
 def test_detector_latency(benchmark: Any, results: Results, sample_photo: Any, model: str, engine: str) -> None:
     """BlazeFace alone on the sample photo (one face), one thread: ours (LiteRT + numpy) and MediaPipe Tasks."""
     if engine == "mediapipe":
-        pytest.importorskip("mediapipe", reason="the MediaPipe engine needs mediapipe (extra 'mediapipe')")
+        pytest.importorskip("mediapipe", reason="needs mediapipe (scripts/setup-env.sh installs it)")
     detector = create_detector(DetectorOptions(model=model, engine=engine, threads=1))
     benchmark.group = "face detector, 1 thread"
     benchmark.extra_info.update(model=model, engine=engine)

@@ -29,6 +29,19 @@ _WHERE = {
 }
 
 
+def version() -> str:
+    """The installed distribution's version (``fer-edge``), or the source tree's when it is not installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("fer-edge")
+    except metadata.PackageNotFoundError:
+        return __version__
+
+
+__version__ = "0.1.0"
+
+
 def __getattr__(name: str) -> Any:
     if name in _WHERE:
         import importlib

@@ -19,7 +19,8 @@ from runtime.backends import Device, parse_device
 from runtime.classifier import ExpressionModel
 from runtime.detection import DetectorOptions, create_detector
 from runtime.outputs import write_image
-from runtime.paths import default_model_dir
+from runtime.environment import check_opencv
+from runtime.paths import DEFAULT_EMOTION_MODEL, default_model_dir
 from runtime.preprocess import DEFAULT_CROP_PADDING, check_frame, crop, expand_box, to_bgr
 from runtime.report import (
     FrameResult,
@@ -33,7 +34,6 @@ from runtime.video import FrameReader, check_fps, check_smoothing, progress_bar
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EMOTION_MODEL = "emotion_cnn_int8.tflite"
 
 
 # Measured (scripts/measure_small_inputs.py, the README's "Small inputs"): FER-2013 faces shrunk to a side of 20 px
@@ -89,6 +89,7 @@ class Analyzer:
 
     def __init__(self, options: AnalyzerOptions | None = None) -> None:
         self.options = options or AnalyzerOptions()
+        check_opencv()
         model = self.options.emotion_model or default_model_dir() / DEFAULT_EMOTION_MODEL
         device, threads = self.options.device, self.options.threads
         verify = self.options.verify_model_hash

@@ -10,6 +10,7 @@ import numpy as np
 from runtime.backends import Backend, Device, open_backend
 from runtime.integrity import check_model_file
 from runtime.manifest import Manifest, load_manifest
+from runtime.paths import resolve_model
 from runtime.preprocess import crop_list, prepare_faces, softmax
 from runtime.results import Classification
 
@@ -17,9 +18,10 @@ from runtime.results import Classification
 class ExpressionModel:
     """Classifies face crops with one model file that `fer-convert` wrote (any format, any precision).
 
-    Labels, input size, colour mode and normalization come from the manifest beside the file, and the file must
-    have the size and sha256 the manifest records (``verify_hash=False`` skips that check for a file edited on
-    purpose; see ``runtime.integrity``).
+    ``path`` is a file, or the bare name of one in the model folder (``runtime.paths.resolve_model``). Labels,
+    input size, colour mode and normalization come from the manifest beside the file, and the file must have the
+    size and sha256 the manifest records (``verify_hash=False`` skips that check for a file edited on purpose; see
+    ``runtime.integrity``).
 
     Raises (on construction):
         FileNotFoundError: the model or its manifest is missing.
@@ -36,7 +38,7 @@ class ExpressionModel:
         gpu_delegate: str | None = None,
         verify_hash: bool = True,
     ) -> None:
-        self.path = Path(path)
+        self.path = resolve_model(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"model file not found: {self.path}")
         self.manifest: Manifest = load_manifest(self.path)

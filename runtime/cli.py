@@ -17,8 +17,10 @@ from pathlib import Path
 
 import cv2
 
+from runtime import version
 from runtime.analyzer import MIN_FACE_SIZE, Analyzer, AnalyzerOptions
 from runtime.annotate import VideoWriter, draw_faces
+from runtime.catalog import list_models, models_table
 from runtime.detection import DetectorOptions
 from runtime.detection.detector import DEFAULT_MIN_SCORE
 from runtime.outputs import IMAGE_SUFFIXES, STDOUT, VIDEO_SUFFIXES, check_targets, write_image, write_json
@@ -33,9 +35,19 @@ DEFAULT_ANNOTATED_FPS = 25.0  # for a source that does not say its frame rate (w
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fer-analyze", description=__doc__)
-    parser.add_argument("input", help="an image, a folder of images, a video file, or a webcam index (0, 1, ...)")
-    parser.add_argument("--model", type=Path, help="emotion model (.tflite/.onnx with manifest; default: shipped)")
+    parser = argparse.ArgumentParser(prog="fer-analyze", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("input", nargs="?",
+                        help="an image, a folder of images, a video file, or a webcam index (0, 1, ...)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    parser.add_argument("--list-models", action="store_true", help="list the installed models and exit")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="errors only: no summary, no warnings")
+    verbosity.add_argument("-v", "--verbose", action="store_true",
+                           help="also informational messages (the engines' own included)")
+    parser.add_argument("--model", type=Path,
+                        help="emotion model: a .tflite/.onnx file with its manifest, or the name of an installed one "
+                             "(see --list-models; default: the shipped small CNN, int8 TFLite)")
     parser.add_argument("--expressiveness-model", type=Path, help="3-class expressiveness model")
     parser.add_argument("--detector", default="auto", help="BlazeFace model: auto, short, full or a .tflite path")
     parser.add_argument("--detector-engine", default="auto", choices=("auto", "litert", "mediapipe"))
@@ -137,7 +149,7 @@ def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace, say
 
     try:
         report = analyzer.analyze_video(source, frame_skip=args.frame_skip, max_frames=args.max_frames,
-                                        progress=not args.no_progress and sys.stderr.isatty(),
+                                        progress=not (args.no_progress or args.quiet) and sys.stderr.isatty(),
                                         smoothing=args.smoothing, on_frame=on_frame if writer else None)
     finally:
         if writer is not None:
@@ -149,11 +161,19 @@ def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace, say
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.input is None and not args.list_models:
+        parser.error("the input is required (or --list-models)")
+    level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger().setLevel(level)
+    if args.list_models:
+        print(models_table(list_models()))
+        return 0
     # with --json -, stdout holds the JSON alone; the summary for people goes to stderr
     stream = sys.stderr if args.json is not None and str(args.json) == STDOUT else sys.stdout
-    say = lambda text: print(text, file=stream)
+    say = (lambda text: None) if args.quiet else (lambda text: print(text, file=stream))
     try:
         kind, source = _kind(args.input)
         check_targets(kind, args.json, args.csv, args.annotate)

@@ -1,31 +1,63 @@
-"""Where the runtime finds its shipped model files."""
+"""Where the runtime finds its model files.
+
+The model folder is the first of:
+
+1. ``$FER_EDGE_MODELS``, a folder the user names (for example a checkout's ``models/`` with every variant);
+2. ``runtime/models/`` inside the installed package: the package data a wheel carries (the default emotion models and
+   the face detector), found through the package itself with ``importlib.resources``, so that every kind of install
+   (venv, ``--user``, ``--target``, a system Python whose data files land elsewhere) finds it;
+3. ``models/`` beside the ``runtime`` package: a source checkout or an editable install, with every variant.
+
+A model can be named by its bare file name (``emotion_cnn_int8.onnx``): ``resolve_model`` looks it up there.
+"""
 
 from __future__ import annotations
 
 import os
-import sys
+from importlib import resources
 from pathlib import Path
 
 MODELS_ENV = "FER_EDGE_MODELS"
+DEFAULT_EMOTION_MODEL = "emotion_cnn_int8.tflite"
+DEPLOYABLE_SUFFIXES = (".tflite", ".onnx")
+
+
+def packaged_model_dir() -> Path:
+    """``runtime/models/`` of the imported package (present in a wheel install, absent in a checkout)."""
+    return Path(str(resources.files("runtime"))) / "models"
+
+
+def checkout_model_dir() -> Path:
+    """``models/`` beside the ``runtime`` package: the repository's folder in a checkout or an editable install."""
+    return Path(__file__).resolve().parent.parent / "models"
 
 
 def default_model_dir() -> Path:
-    """The folder of shipped models: ``$FER_EDGE_MODELS``; else ``models/`` beside the ``runtime`` package (a source
-    checkout or an editable install); else ``<prefix>/share/fer-edge/models`` (where a wheel installs them).
-    The face detector's files are in its ``blazeface/`` subfolder.
-    """
+    """The model folder (see the module docstring). When none exists, the checkout's path, so errors name it."""
     if os.environ.get(MODELS_ENV):
         return Path(os.environ[MODELS_ENV]).expanduser()
-    beside = Path(__file__).resolve().parent.parent / "models"
-    installed = Path(sys.prefix) / "share" / "fer-edge" / "models"
-    return installed if not beside.is_dir() and installed.is_dir() else beside
+    packaged = packaged_model_dir()
+    return packaged if packaged.is_dir() else checkout_model_dir()
 
 
-DEPLOYABLE_SUFFIXES = (".tflite", ".onnx")
+def resolve_model(model: str | Path) -> Path:
+    """A model file given as a path, or as the bare name of a file in the model folder.
+
+    Raises:
+        FileNotFoundError: a bare name that is neither a file here nor in the model folder.
+    """
+    path = Path(model).expanduser()
+    if path.exists() or len(path.parts) != 1:
+        return path
+    folder = default_model_dir()
+    if (folder / path).is_file():
+        return folder / path
+    raise FileNotFoundError(f"model {str(model)!r} not found: no such file here or in the model folder {folder} "
+                            f"(fer-analyze --list-models lists the installed models)")
 
 
 def shipped_emotion_models(folder: Path | None = None) -> list[Path]:
     """The deployable emotion model files (``emotion_*.tflite``, ``emotion_*.onnx``) of a models folder (default:
-    the shipped one), sorted by name."""
+    the model folder), sorted by name."""
     folder = folder or default_model_dir()
     return sorted(p for p in folder.glob("emotion_*") if p.suffix in DEPLOYABLE_SUFFIXES)

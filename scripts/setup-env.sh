@@ -7,13 +7,30 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 . .venv/bin/activate
-python -m pip install -q --upgrade pip
+# The build backend's notices (indented lines) and pip's about missing local index folders are for developers, not
+# for a new user: shown only when the install fails.
+pip_install() {
+    local log; log=$(mktemp)
+    if ! python -m pip install -q --disable-pip-version-check "$@" 2>"$log"; then
+        cat "$log" >&2; rm -f "$log"; return 1
+    fi
+    grep -v -e '^ ' -e '^WARNING: Location' "$log" >&2 || true
+    rm -f "$log"
+}
+pip_install --upgrade pip
 if [ "${1:-}" = "--runtime-only" ]; then
-    python -m pip install -q -e '.[onnx]'
+    pip_install -e '.[onnx]'
     exit 0
 fi
-python -m pip install -q -e '.[convert,mediapipe,bench,test]'
-# mediapipe without its opencv-contrib-python (see pyproject.toml, extra "mediapipe"), and the benchmark's
-# peer without facenet-pytorch/moviepy (see extra "bench")
-python -m pip install -q --no-deps 'mediapipe==1.2.2' 'fer==25.10.3'
-python -c "import cv2, mediapipe, tensorflow, onnxruntime, ai_edge_litert, fer.fer; print('environment ready: opencv', cv2.__version__)"
+pip_install -e '.[convert,parity,bench,peer,test]'
+# mediapipe without its opencv-contrib-python (see pyproject.toml, extra "parity"), and the benchmark's
+# peer without facenet-pytorch/moviepy (see extra "peer")
+pip_install --no-deps 'mediapipe==1.2.2' 'fer==25.10.3'
+TF_CPP_MIN_LOG_LEVEL=3 python - <<'PY'
+import importlib.util
+import cv2
+missing = [m for m in ("mediapipe", "tensorflow", "onnxruntime", "ai_edge_litert", "fer") if not importlib.util.find_spec(m)]
+if missing:
+    raise SystemExit(f"setup-env: not installed: {', '.join(missing)}")
+print("environment ready: opencv", cv2.__version__)
+PY

@@ -1,7 +1,7 @@
 """The face detector: options, bad input, model files, threads, and behaviour on real photos.
 
 Photo tests read ``media/photos`` under the shared data folder (``$FER_EDGE_DATA``) and skip without it;
-the parity test also needs mediapipe (``pip install 'fer-edge[mediapipe]'``).
+the parity test also needs mediapipe (``pip install 'fer-edge[parity]'`` and ``pip install --no-deps mediapipe``).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def test_model_variant_comes_from_the_input_size():
 
 def test_missing_mediapipe_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "mediapipe", None)
-    with pytest.raises(ImportError, match=r"fer-edge\[mediapipe\]"):
+    with pytest.raises(ImportError, match=r"fer-edge\[parity\].*--no-deps mediapipe"):
         create_detector(DetectorOptions(model="short", engine="mediapipe"))
 
 
@@ -306,7 +306,7 @@ def assert_same_face(ours: Detection, theirs: Detection, frame: np.ndarray) -> N
 @pytest.mark.data
 @pytest.mark.parametrize("model", list(MODELS))
 def test_numpy_engine_matches_mediapipe_tasks(photos, model):
-    pytest.importorskip("mediapipe", reason="parity needs mediapipe: pip install 'fer-edge[mediapipe]'")
+    pytest.importorskip("mediapipe", reason="parity needs mediapipe: scripts/setup-env.sh installs it")
     # At MediaPipe's own default score (0.5), where the parity in runtime/detection/README.md was measured.
     options = DetectorOptions(model=model, engine="litert", min_score=0.5)
     reference = DetectorOptions(model=model, engine="mediapipe", min_score=0.5)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.backends.base import Backend, Device
+from runtime.environment import check_onnxruntime
 
 log = logging.getLogger(__name__)
 
@@ -17,11 +18,11 @@ GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
 def _onnxruntime():
     try:
         import onnxruntime
-
-        return onnxruntime
     except ImportError:
         raise ImportError("ONNX models need ONNX Runtime: pip install 'fer-edge[onnx]' "
                           "(or 'fer-edge[gpu]' for onnxruntime-gpu)") from None
+    check_onnxruntime(onnxruntime.__file__)
+    return onnxruntime
 
 
 class OnnxBackend(Backend):

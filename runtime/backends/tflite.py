@@ -11,6 +11,7 @@ import numpy as np
 
 from runtime.backends import litert_gpu
 from runtime.backends.base import Backend, Device
+from runtime.backends.native_log import native_stderr_to_log
 from runtime.manifest import TensorQuantization
 from runtime.preprocess import dequantize, quantize
 
@@ -68,10 +69,11 @@ class TFLiteBackend(Backend):
         self.device = Device.GPU if on_gpu else Device.CPU
         self.provider = f"{name}+{('litert-gpu' if self._gpu_model else 'gpu-delegate') if on_gpu else 'xnnpack'}"
         try:
-            self._interpreter = module.Interpreter(
-                model_path=str(path), num_threads=threads, experimental_delegates=delegates or None
-            )
-            self._interpreter.allocate_tensors()
+            with native_stderr_to_log(log):  # LiteRT's "INFO: Created ... XNNPACK delegate" line
+                self._interpreter = module.Interpreter(
+                    model_path=str(path), num_threads=threads, experimental_delegates=delegates or None
+                )
+                self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise RuntimeError(f"cannot load TFLite model {path}: {exc}") from exc
         inputs = self._interpreter.get_input_details()

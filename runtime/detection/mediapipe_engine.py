@@ -20,8 +20,8 @@ from runtime.results import Box, Detection
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = ("pip install 'fer-edge[mediapipe]' (mediapipe itself with --no-deps, so that its "
-                "opencv-contrib-python does not replace opencv-python-headless)")
+INSTALL_HINT = ("pip install 'fer-edge[parity]' and then pip install --no-deps mediapipe==1.2.2 (without its "
+                "opencv-contrib-python, which would replace opencv-python-headless)")
 
 
 def _mediapipe() -> tuple[Any, Any, Any]:

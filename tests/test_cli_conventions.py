@@ -1,0 +1,65 @@
+"""fer-analyze behaves like a good command-line tool: --version, -q/-v, exit codes, quiet engines."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runtime import version
+from runtime.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "samples" / "astronaut.jpg"
+XNNPACK_LINE = "Created TensorFlow Lite XNNPACK delegate"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "runtime.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=REPO, timeout=120)
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"fer-analyze {version()}"
+    assert version()[0].isdigit()
+
+
+def test_no_input_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main([])
+    assert stop.value.code == 2 and "input is required" in capsys.readouterr().err
+
+
+def test_quiet_and_verbose_exclude_each_other(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["-q", "-v", str(SAMPLE)])
+    assert stop.value.code == 2 and "not allowed with" in capsys.readouterr().err
+
+
+def test_default_run_prints_our_output_only():
+    done = _run(str(SAMPLE))
+    assert done.returncode == 0, done.stderr
+    assert "astronaut.jpg: 1 face(s)" in done.stdout
+    assert XNNPACK_LINE not in done.stderr + done.stdout and done.stderr == ""
+
+
+def test_verbose_shows_the_engine_lines_as_log_records():
+    done = _run("-v", str(SAMPLE))
+    assert done.returncode == 0, done.stderr
+    assert f"INFO runtime.backends.tflite: {XNNPACK_LINE}" in done.stderr
+
+
+def test_quiet_prints_nothing_but_still_writes_and_fails_loudly(tmp_path):
+    out = tmp_path / "r.json"
+    done = _run("-q", str(SAMPLE), "--json", str(out))
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
+    assert out.is_file()
+    failed = _run("-q", str(tmp_path / "missing.jpg"))
+    assert failed.returncode == 2 and "input not found" in failed.stderr and failed.stdout == ""
