@@ -18,8 +18,8 @@ import numpy as np
 from runtime.backends import Device, parse_device
 from runtime.classifier import ExpressionModel
 from runtime.detection import DetectorOptions, create_detector
-from runtime.outputs import write_image
 from runtime.environment import check_opencv
+from runtime.outputs import write_image
 from runtime.paths import DEFAULT_EMOTION_MODEL, default_model_dir
 from runtime.preprocess import DEFAULT_CROP_PADDING, check_frame, crop, expand_box, to_bgr
 from runtime.report import (

@@ -9,7 +9,7 @@ import pytest
 
 from runtime import environment
 from runtime.backends.native_log import native_stderr_to_log
-from runtime.environment import OPENCV_BUILDS, ONNXRUNTIME_BUILDS, distributions_beside, shared_folder_problem
+from runtime.environment import ONNXRUNTIME_BUILDS, OPENCV_BUILDS, distributions_beside, shared_folder_problem
 
 
 def _site(tmp_path, *dist_infos: str):
