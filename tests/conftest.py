@@ -115,3 +115,11 @@ def photo() -> np.ndarray:
     import cv2
 
     return cv2.imread(str(REPO / "samples" / "astronaut.jpg"))
+
+
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built from a copy of the source tree (the checkout gets no build folders)."""
+    from tests.install import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
