@@ -37,7 +37,9 @@ class ExpressionModel:
         threads: int | None = None,
         gpu_delegate: str | None = None,
         verify_hash: bool = True,
+        flip_average: bool = False,
     ) -> None:
+        self.flip_average = flip_average
         self.path = resolve_model(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"model file not found: {self.path}")
@@ -72,11 +74,16 @@ class ExpressionModel:
         if len(crops) == 0:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         batch = prepare_faces(crops, self.manifest.input_size, self.manifest.color, self.manifest.normalization)
+        if self.flip_average:
+            batch = np.concatenate([batch, batch[:, :, ::-1]])  # (N, H, W, C): axis 2 is the width
         scores = self.backend.run(batch)
         if not np.isfinite(scores).all():
             raise RuntimeError(f"{self.path} produced NaN or infinite scores for {len(crops)} face(s): the model "
                                "file (or its manifest's normalization) is broken")
-        return scores if self.manifest.outputs_probabilities else softmax(scores)
+        probabilities = scores if self.manifest.outputs_probabilities else softmax(scores)
+        if self.flip_average:
+            probabilities = (probabilities[: len(crops)] + probabilities[len(crops) :]) / 2
+        return probabilities
 
     def classify(self, crops: Sequence[np.ndarray] | np.ndarray) -> list[Classification]:
         """One Classification per crop, in order."""

@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", type=Path,
                         help="emotion model: a .tflite/.onnx file with its manifest, or the name of an installed one "
                              "(see --list-models; default: the shipped small CNN, int8 TFLite)")
+    parser.add_argument("--flip-average", action="store_true",
+                        help="read each face also mirrored and average the two (twice the emotion model's work)")
     parser.add_argument("--expressiveness-model", type=Path, help="3-class expressiveness model")
     parser.add_argument("--detector", default="auto", help="BlazeFace model: auto, short, full or a .tflite path")
     parser.add_argument("--detector-engine", default="auto", choices=("auto", "litert", "mediapipe"))
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         options = AnalyzerOptions(emotion_model=args.model, expressiveness_model=args.expressiveness_model,
                                   detector=detector, device=args.device, threads=args.threads,
                                   max_faces=args.max_faces, min_face_size=args.min_face_size,
-                                  verify_model_hash=not args.no_verify_model)
+                                  verify_model_hash=not args.no_verify_model, flip_average=args.flip_average)
         with Analyzer(options) as analyzer:
             if kind == "image":
                 output = _images(analyzer, [source], args, folder=False, say=say)
