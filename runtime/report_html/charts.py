@@ -74,7 +74,11 @@ def timeline_svg(series: Series, labels: tuple[str, ...]) -> str:
 
     with matplotlib.rc_context(STYLE):
         panels = 2 if series.activity is not None else 1
-        fig = Figure(figsize=(WIDTH_IN, 2.7 + 1.3 * (panels - 1)), layout="constrained")
+        height = 2.7 + 1.3 * (panels - 1)
+        fig = Figure(figsize=(WIDTH_IN, height))
+        # fixed margins in inches: matplotlib's layout engines cost more than drawing the charts
+        fig.subplots_adjust(left=0.75 / WIDTH_IN, right=1 - 0.15 / WIDTH_IN, top=1 - 0.12 / height,
+                            bottom=0.62 / height, hspace=0.25)
         axes = fig.subplots(panels, 1, sharex=True, squeeze=False,
                             gridspec_kw={"height_ratios": [2.2, 1][:panels]})[:, 0]
         start, end = float(series.edges[0]), float(series.edges[-1])
@@ -109,7 +113,11 @@ def distribution_svg(distribution: dict[str, float]) -> str:
     ranked = sorted(range(len(labels)), key=lambda i: -distribution[labels[i]])
     values = np.array([distribution[labels[i]] for i in ranked])
     with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(DISTRIBUTION_WIDTH_IN, 0.34 * len(labels) + 0.3), layout="constrained")
+        height = 0.34 * len(labels) + 0.3
+        fig = Figure(figsize=(DISTRIBUTION_WIDTH_IN, height))
+        left = 0.2 + 0.085 * max(len(label) for label in labels)  # inches for the longest label at 11 pt
+        fig.subplots_adjust(left=left / DISTRIBUTION_WIDTH_IN, right=0.98, top=1 - 0.12 / height,
+                            bottom=0.12 / height)
         ax = fig.subplots()
         y = np.arange(len(ranked))
         ax.barh(y, values, color=[color_of(labels[i], i) for i in ranked], height=0.7)

@@ -43,11 +43,12 @@ def _scale(score: float) -> str:
     at = (min(max(score, SCALE_MIN), SCALE_MAX) - SCALE_MIN) / (SCALE_MAX - SCALE_MIN) * 100
     zones = [("Reserved", RESERVED_BELOW - SCALE_MIN), ("Balanced", EXPRESSIVE_ABOVE - RESERVED_BELOW),
              ("Expressive", SCALE_MAX - EXPRESSIVE_ABOVE)]
-    cells = "".join(f'<span class="zone zone-{name.lower()}" style="flex: {width:.2f}">{name}</span>'
+    bands = "".join(f'<span class="zone zone-{name.lower()}" style="flex: {width:.2f}"></span>'
                     for name, width in zones)
-    return (f'<div class="scale" aria-hidden="true"><div class="zones">{cells}</div>'
+    names = "".join(f'<span style="flex: {width:.2f}">{name}</span>' for name, width in zones)
+    return (f'<div class="scale" aria-hidden="true"><div class="zones">{bands}</div>'
             f'<span class="marker" style="left: {at:.1f}%"></span></div>'
-            f'<div class="ticks" aria-hidden="true"><span>−1</span><span>0</span><span>+1</span></div>')
+            f'<div class="zone-names" aria-hidden="true">{names}</div>')
 
 
 def _verdict(report: VideoReport) -> str:

@@ -83,9 +83,10 @@ def binned(report: VideoReport, labels: tuple[str, ...]) -> Series:
     x, seconds = _positions(timeline)
     edges = _edges(x)
     bins = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
-    has_face = np.array([frame.primary is not None for frame in timeline])
-    probs = np.array([frame.primary.emotion.probabilities if frame.primary else (0.0,) * len(labels)
-                      for frame in timeline], dtype=np.float64)
+    has_face = np.array([bool(frame.faces) for frame in timeline])
+    probs = np.zeros((len(timeline), len(labels)))
+    if has_face.any():
+        probs[has_face] = [frame.faces[0].emotion.probabilities for frame in timeline if frame.faces]
     activity_values = [getattr(frame, "activity", None) for frame in timeline]
     activity = None
     if any(value is not None for value in activity_values):
