@@ -3,7 +3,9 @@ no frame, several people), optional parts (components, activity, thumbnails), th
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,7 +17,7 @@ from runtime.cli import main
 from runtime.report import Expressiveness, FrameResult
 from runtime.report_html import PageOptions
 from runtime.report_html.series import MAX_POINTS, binned, clock, key_moments
-from tests.report_pages import DEFAULT_MODEL, FACE_FRAMES, NO_FACE_FRAMES, SAMPLE, face_clip
+from tests.report_pages import DEFAULT_MODEL, FACE_FRAMES, NO_FACE_FRAMES, REPO, SAMPLE, face_clip
 from tests.synthetic import synthetic_report
 
 pytest.importorskip("matplotlib", reason="the report page needs matplotlib (extra 'report')")
@@ -146,6 +148,22 @@ def test_components_and_activity_show_when_the_report_has_them():
     assert drove.index("Smiles") < drove.index("Brow movement") < drove.index("Head motion")
     assert "smiles well above your resting face" in page and "facial landmarks" in page
     assert "lower panel shows facial activity" in page and ">activity<" in page
+
+
+def test_a_verdict_from_the_expressiveness_model_has_no_score_scale():
+    verdict = Expressiveness("Expressive", None, "model:expr.tflite")
+    page = replace(synthetic_report(seconds=10), expressiveness=verdict).to_html()
+    assert ">Expressive</span>" in page and "Read by the expressiveness model expr.tflite" in page
+    body = page[page.index("<body>"):]
+    assert 'class="scale"' not in body and "score " not in body
+
+
+def test_the_runtime_and_the_cli_do_not_load_matplotlib():
+    code = ("import sys, runtime, runtime.report, runtime.cli, runtime.analyzer; "
+            "print('matplotlib' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_options_are_checked():
