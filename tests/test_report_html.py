@@ -150,6 +150,14 @@ def test_components_and_activity_show_when_the_report_has_them():
     assert "lower panel shows facial activity" in page and ">activity<" in page
 
 
+def test_a_video_without_frame_rate_counts_frames_on_the_axis():
+    report = synthetic_report(seconds=20, fps=10, frame_skip=1)
+    timeline = tuple(replace(frame, timestamp=None) for frame in report.timeline)
+    page = replace(report, timeline=timeline, fps=0.0).to_html()
+    assert ">frame<" in page and "time (mm:ss)" not in page
+    assert re.search(r'class="when">frame [0-9]+<', page)  # moments named by frame number, not time
+
+
 def test_a_verdict_from_the_expressiveness_model_has_no_score_scale():
     verdict = Expressiveness("Expressive", None, "model:expr.tflite")
     page = replace(synthetic_report(seconds=10), expressiveness=verdict).to_html()
