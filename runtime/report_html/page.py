@@ -10,7 +10,7 @@ from html import escape
 from importlib.resources import files
 from pathlib import Path
 
-from runtime.report import EXPRESSIVE_ABOVE, RESERVED_BELOW, VideoReport
+from runtime.report import EXPRESSIVE_ABOVE, NEUTRAL, RESERVED_BELOW, VideoReport
 from runtime.report_html import charts, words
 from runtime.report_html.series import Moment, binned, clock, crowded, frames_with_several_faces, key_moments
 
@@ -76,7 +76,8 @@ def _verdict(report: VideoReport) -> str:
 def _legend(labels: Sequence[str]) -> str:
     items = [f'<li><span class="swatch" style="background: {charts.color_of(labels[i], i)}"></span>'
              f'{escape(labels[i])}</li>' for i in charts.stack_order(labels)]
-    items.append('<li><span class="swatch line"></span>expression intensity</li>')
+    if NEUTRAL in labels:  # the line the timeline draws at 1 - P(Neutral)
+        items.append('<li><span class="swatch line"></span>expression intensity</li>')
     items.append('<li><span class="swatch gap"></span>no face</li>')
     return f'<ul class="legend">{"".join(items)}</ul>'
 
@@ -182,7 +183,7 @@ def html_page(report: VideoReport, models: Sequence[Path] = (), pictures: dict[i
         parts += [_verdict(report), _timeline(report, labels), _distribution(report),
                   _moments(key_moments(report) if moments is None else moments, pictures)]
     parts.append(_fine_print(report, models))
-    parts.append('<footer>Made with fer-edge on this computer. The page is self-contained: it loads nothing from '
+    parts.append('<footer>Made with fer-edge. The page is self-contained: it loads nothing from '
                  "the network.</footer>")
     css = files("runtime.report_html").joinpath("page.css").read_text(encoding="utf-8")
     return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
