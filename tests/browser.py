@@ -152,20 +152,29 @@ def _record(events: list[dict[str, Any]]) -> PageRecord:
     return record
 
 
+def _load(browser: Chromium, path: Path, domains: tuple[str, ...],
+          metrics: dict[str, Any] | None = None) -> tuple[str, str]:
+    """A fresh tab with those DevTools domains on (their events recorded from here), ``path`` loaded in it:
+    (target id, session id)."""
+    target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+    session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    for domain in domains:
+        browser.send(f"{domain}.enable", session=session)
+    if metrics:
+        browser.send("Emulation.setDeviceMetricsOverride", metrics, session=session)
+    browser.events.clear()
+    browser.send("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
+    browser.wait_for("Page.loadEventFired")
+    return target, session
+
+
 def open_page(browser: Chromium, path: Path, width: int, height: int, selectors: dict[str, str],
               screenshot: Path | None = None) -> tuple[PageRecord, dict[str, dict[str, float]]]:
     """Loads a local file in a fresh tab of ``width`` x ``height`` CSS pixels; returns what happened and the
     bounding box ({"width", "height", "visible"}) of the first element of each selector (None: not found).
     With ``screenshot``, saves a PNG of the whole page there."""
-    target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-    session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-    for domain in ("Page", "Runtime", "Log", "Network"):
-        browser.send(f"{domain}.enable", session=session)
     metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}
-    browser.send("Emulation.setDeviceMetricsOverride", metrics, session=session)
-    browser.events.clear()
-    browser.send("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
-    browser.wait_for("Page.loadEventFired")
+    target, session = _load(browser, path, ("Page", "Runtime", "Log", "Network"), metrics)
     script = BOXES_JS.replace("SELECTORS", json.dumps(selectors))
     boxes = json.loads(browser.send("Runtime.evaluate", {"expression": script, "returnByValue": True},
                                     session=session)["result"]["value"])
@@ -179,3 +188,12 @@ def open_page(browser: Chromium, path: Path, width: int, height: int, selectors:
     record = _record([e for e in browser.events if e.get("sessionId") == session])
     browser.send("Target.closeTarget", {"targetId": target})
     return record, boxes
+
+
+def print_to_pdf(browser: Chromium, path: Path) -> bytes:
+    """The page as Chromium prints it (print CSS, A4-ish paper, no background colours): the PDF's bytes."""
+    target, session = _load(browser, path, ("Page",))
+    pdf = browser.send("Page.printToPDF", {"printBackground": False, "paperWidth": 8.27, "paperHeight": 11.69},
+                       session=session)
+    browser.send("Target.closeTarget", {"targetId": target})
+    return base64.b64decode(pdf["data"])

@@ -3,12 +3,13 @@ file, the verdict, timeline and distribution present and visible at laptop and p
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from runtime.analyzer import Analyzer
-from tests.browser import Chromium, find_chromium, open_page
+from tests.browser import Chromium, find_chromium, open_page, print_to_pdf
 from tests.report_pages import DEFAULT_MODEL, face_clip, real_interview
 from tests.synthetic import synthetic_report
 
@@ -17,6 +18,7 @@ pytest.importorskip("matplotlib", reason="the report page needs matplotlib (extr
 VIEWPORTS = {"laptop": (1024, 768), "phone": (390, 844)}
 PARTS = {"verdict": "#verdict", "timeline": "#timeline svg", "distribution": "#distribution svg", "main": "main"}
 MIN_SCREENSHOT_BYTES = 10_000  # a blank page is a few hundred bytes
+PRINTED_PAGES_MAX = 6  # A4 pages of a 10-minute interview's report (4 measured)
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +53,14 @@ def _check_in_browser(browser: Chromium, page: Path, shots: Path, parts: dict[st
 def test_generated_video_page_in_chromium(browser, tmp_path):
     page = _report_page(face_clip(tmp_path / "interview.avi"), tmp_path / "report.html")
     _check_in_browser(browser, page, tmp_path, PARTS)
+
+
+def test_the_page_prints(browser, tmp_path):
+    page = synthetic_report().write_html(tmp_path / "report.html")
+    pdf = print_to_pdf(browser, page)
+    (tmp_path / "report.pdf").write_bytes(pdf)
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    assert pdf.startswith(b"%PDF") and 2 <= pages <= PRINTED_PAGES_MAX, pages
 
 
 @pytest.mark.data
