@@ -19,6 +19,10 @@ AGREEMENT_MIN = 0.95  # top-1 agreement of an int8 file with its fp32 source on 
 CHAIN_OVERHEAD_MAX = 2.5  # Analyzer.analyze per frame at most this many times its detector + expression model runs
 # (measured in development: 1.3-1.7 on 480p-720p frames with a face, 2.0 on 1080p frames, where the full-frame
 # colour conversion before the detector's downscale dominates)
+REPORT_COST_MAX = 0.05  # the report page may take at most this fraction of the analysis of its video (issue 13:
+# "a few percent"); measured in development: 1-2% for a 33-s video without matplotlib's import, 1-2% for a 10-minute
+# interview with it
+REPORT_PAGE_MAX_BYTES = 1_000_000  # a 10-minute interview's page without thumbnails (measured: about 135 KB)
 GATED_PRECISIONS = ("int8",)  # fp16 and dynamic files are measured and reported, not gated
 
 

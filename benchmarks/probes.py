@@ -87,7 +87,20 @@ def video_memory(model: str, video: str) -> dict[str, Any]:
             "timeline": timeline}
 
 
-PROBES = {"import_time": import_time, "cold_start": cold_start, "video_memory": video_memory}
+def report_page(seconds: str) -> dict[str, Any]:
+    """The first report page of a fresh process (matplotlib's import included) for a synthesized interview of
+    ``seconds``: what ``fer-analyze --report`` adds to a run. The timeline is made before the clock starts."""
+    from tests.synthetic import synthetic_report
+
+    report = synthetic_report(float(seconds))
+    start = time.perf_counter()
+    page = report.to_html()
+    return {"first_page_s": time.perf_counter() - start, "bytes": len(page.encode()),
+            "frames": report.frames_analyzed}
+
+
+PROBES = {"import_time": import_time, "cold_start": cold_start, "video_memory": video_memory,
+          "report_page": report_page}
 
 
 def run_probe(name: str, *args: str, timeout_s: float = 300.0) -> dict[str, Any]:

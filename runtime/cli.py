@@ -23,7 +23,15 @@ from runtime.annotate import VideoWriter, draw_faces
 from runtime.catalog import list_models, models_table
 from runtime.detection import DetectorOptions
 from runtime.detection.detector import DEFAULT_MIN_SCORE
-from runtime.outputs import IMAGE_SUFFIXES, STDOUT, VIDEO_SUFFIXES, check_targets, write_image, write_json
+from runtime.outputs import (
+    IMAGE_SUFFIXES,
+    STDOUT,
+    VIDEO_SUFFIXES,
+    check_report_target,
+    check_targets,
+    write_image,
+    write_json,
+)
 from runtime.report import FrameResult
 from runtime.results import ANALYSIS_SCHEMA
 from runtime.summary import image_summary, timeline_csv, video_summary
@@ -66,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, help="write all results as JSON ('-' for stdout)")
     parser.add_argument("--csv", type=Path, help="write the per-face timeline as CSV")
     parser.add_argument("--annotate", type=Path, help="write boxes and labels: an image, a folder, or a video")
+    parser.add_argument("--report", type=Path,
+                        help="videos: write the candidate's report page, one self-contained .html file "
+                             "(needs the extra fer-edge[report])")
+    parser.add_argument("--report-thumbnails", action="store_true",
+                        help="with --report: embed face thumbnails of key moments (the page then shows the face)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on videos")
     parser.add_argument("--no-verify-model", action="store_true",
                         help="do not check model files against the sha256 in their manifests (edited on purpose)")
@@ -159,6 +172,10 @@ def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace, say
     say(video_summary(report))
     if args.csv:
         args.csv.write_text(timeline_csv([(str(source), f) for f in report.timeline], analyzer.labels))
+    if args.report:
+        models = [model.path for model in (analyzer.emotion, analyzer.expressiveness) if model is not None]
+        report.write_html(args.report, models=models, thumbnails=args.report_thumbnails)
+        say(f"  report page: {args.report}")
     return {"video": report.to_dict()}
 
 
@@ -179,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         kind, source = _kind(args.input)
         check_targets(kind, args.json, args.csv, args.annotate)
+        check_report_target(kind, args.report, args.report_thumbnails)
         detector = DetectorOptions(model=args.detector, engine=args.detector_engine, min_score=args.min_score)
         options = AnalyzerOptions(emotion_model=args.model, expressiveness_model=args.expressiveness_model,
                                   detector=detector, device=args.device, threads=args.threads,

@@ -18,6 +18,7 @@ import cv2
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 ANNOTATED_VIDEO_SUFFIXES = (".mp4", ".avi")  # what runtime.annotate.VideoWriter writes (mp4v, MJPG)
+REPORT_SUFFIXES = (".html", ".htm")
 STDOUT = "-"
 
 
@@ -65,6 +66,30 @@ def check_targets(kind: str, json_path: Path | None, csv_path: Path | None, anno
     if kind == "image" and not cv2.haveImageWriter(str(annotate)):
         raise ValueError(f"--annotate {annotate}: this OpenCV cannot write {annotate.suffix} images")
     _check_file_target("--annotate", annotate)
+
+
+def check_report_target(kind: str, path: Path | None, thumbnails: bool) -> None:
+    """Checks ``--report``/``--report-thumbnails`` before the analysis: a video or webcam input, an .html file
+    that can be written, and matplotlib there to draw the charts.
+
+    Raises:
+        ValueError: a combination or target that cannot work, naming the option. ImportError: the extra is missing.
+    """
+    if path is None:
+        if thumbnails:
+            raise ValueError("--report-thumbnails needs --report FILE.html")
+        return
+    if kind not in ("video", "camera"):
+        raise ValueError(f"--report {path}: the report page is made for a video or a webcam; the input is "
+                         f"{'a folder' if kind == 'folder' else 'an image'}")
+    if thumbnails and kind == "camera":
+        raise ValueError("--report-thumbnails: a webcam's frames are not kept, so thumbnails need a video file")
+    if path.suffix.lower() not in REPORT_SUFFIXES:
+        raise ValueError(f"--report {path}: name an HTML file ({', '.join(REPORT_SUFFIXES)})")
+    _check_file_target("--report", path)
+    from runtime.report_html import require
+
+    require()
 
 
 def write_image(path: Path, image: Any) -> None:

@@ -10,6 +10,7 @@ the emotion model, not calibrated against human ratings; the expressiveness mode
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,28 @@ class VideoReport:
                     frames_analyzed=self.frames_analyzed)
         data["timeline"] = [frame.to_dict() for frame in self.timeline]
         return data
+
+    def to_html(self, **options: Any) -> str:
+        """The report as one self-contained HTML page for the candidate (inline SVG charts, no script, nothing
+        loaded from the network). Needs the extra ``fer-edge[report]`` (matplotlib).
+
+        Args:
+            **options: fields of `runtime.report_html.PageOptions`: ``models`` (model files whose manifests the
+                fine print names) and ``thumbnails`` (embed face thumbnails of the key moments; off by default).
+
+        Raises:
+            ImportError: matplotlib is missing (the message names the extra). ValueError: a bad option, or
+            thumbnails asked for a webcam report.
+        """
+        from runtime import report_html
+
+        return report_html.render(self, report_html.PageOptions(**options))
+
+    def write_html(self, path: str | Path, **options: Any) -> Path:
+        """Writes `to_html` to ``path`` (UTF-8) and returns the path; OSError when it cannot be written."""
+        from runtime import report_html
+
+        return report_html.write(self, path, report_html.PageOptions(**options))
 
 
 def expressiveness_from_emotions(probabilities: np.ndarray, labels: tuple[str, ...]) -> Expressiveness:

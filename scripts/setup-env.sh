@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates (or updates) the project's virtual environment in .venv with everything: the runtime, the converter
-# and trainer (TensorFlow), MediaPipe for the detector-parity checks, and the test and benchmark tools.
+# and trainer (TensorFlow), MediaPipe for the detector-parity checks, the report page's matplotlib, the test and
+# benchmark tools, and (as root, when missing) Debian's chromium for the report page's browser test.
 # Usage: bash scripts/setup-env.sh [--runtime-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,14 +23,20 @@ if [ "${1:-}" = "--runtime-only" ]; then
     pip_install -e '.[onnx]'
     exit 0
 fi
-pip_install -e '.[convert,parity,bench,peer,test]'
+pip_install -e '.[convert,parity,report,bench,peer,test]'
 # mediapipe without its opencv-contrib-python (see pyproject.toml, extra "parity"), and the benchmark's
 # peer without facenet-pytorch/moviepy (see extra "peer")
 pip_install --no-deps 'mediapipe==1.2.2' 'fer==25.10.3'
+# tests/test_report_html_browser.py drives headless chromium over the DevTools pipe (no Python package needed);
+# without it (not root, no apt) that test skips and says why
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null
+fi
 TF_CPP_MIN_LOG_LEVEL=3 python - <<'PY'
 import importlib.util
 import cv2
-missing = [m for m in ("mediapipe", "tensorflow", "onnxruntime", "ai_edge_litert", "fer") if not importlib.util.find_spec(m)]
+required = ("mediapipe", "matplotlib", "tensorflow", "onnxruntime", "ai_edge_litert", "fer")
+missing = [name for name in required if not importlib.util.find_spec(name)]
 if missing:
     raise SystemExit(f"setup-env: not installed: {', '.join(missing)}")
 print("environment ready: opencv", cv2.__version__)

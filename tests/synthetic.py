@@ -23,3 +23,38 @@ def synthetic_faces(count: int, seed: int = 0, side: int = SIDE) -> tuple[np.nda
         noise = rng.normal(50, 15, (side, side))
         images[i] = np.clip(blob + noise, 0, 255).astype(np.uint8)
     return images, labels
+
+
+def synthetic_report(seconds: float = 600.0, fps: float = 30.0, frame_skip: int = 2, seed: int = 0,
+                     no_face: tuple[tuple[float, float], ...] = ((95.0, 130.0), (400.0, 402.0)),
+                     second_face_every: int = 0, source: str = "synthetic_interview.mp4"):
+    """A VideoReport as an interview of ``seconds`` at ``fps`` analysed every ``frame_skip``-th frame would give:
+    a mostly Neutral face with bursts of other emotions, no face in the ``no_face`` spans (seconds), and a second,
+    smaller face in every ``second_face_every``-th frame (0: never). No video and no model needed."""
+    from runtime.manifest import FER2013_LABELS
+    from runtime.report import FrameResult, expressiveness_from_emotions, summarize
+    from runtime.results import Box, Classification, Face
+
+    rng = np.random.default_rng(seed)
+    indices = np.arange(0, int(seconds * fps), frame_skip)
+    logits = np.zeros((len(indices), len(FER2013_LABELS)))
+    steps = rng.normal(0, 0.35, logits.shape)
+    for i in range(1, len(indices)):  # slowly wandering expressions (an AR(1) process per emotion)
+        logits[i] = 0.97 * logits[i - 1] + steps[i]
+    logits[:, FER2013_LABELS.index("Neutral")] += 2.5
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    timeline, kept = [], []
+    for i, (index, p) in enumerate(zip(indices, probs)):
+        time = index / fps
+        if any(start <= time < end for start, end in no_face):
+            timeline.append(FrameResult(int(index), time, ()))
+            continue
+        emotion = Classification(FER2013_LABELS, tuple(float(v) for v in p))
+        faces = [Face(Box(200.0, 120.0, 160.0, 160.0), 0.93, emotion)]
+        if second_face_every and i % second_face_every == 0:
+            faces.append(Face(Box(20.0, 30.0, 40.0, 40.0), 0.7, emotion))
+        timeline.append(FrameResult(int(index), time, tuple(faces)))
+        kept.append(p)
+    expressiveness = expressiveness_from_emotions(np.array(kept).reshape(-1, len(FER2013_LABELS)), FER2013_LABELS)
+    return summarize(timeline, FER2013_LABELS, expressiveness, source=source, fps=fps,
+                     frames_read=int(seconds * fps))
