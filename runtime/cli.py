@@ -23,7 +23,7 @@ from runtime.detection import DetectorOptions
 from runtime.detection.detector import DEFAULT_MIN_SCORE
 from runtime.outputs import IMAGE_SUFFIXES, STDOUT, VIDEO_SUFFIXES, check_targets, write_image, write_json
 from runtime.report import FrameResult
-from runtime.results import ANALYSIS_SCHEMA
+from runtime.results import analysis_document
 from runtime.summary import image_summary, timeline_csv, video_summary
 from runtime.video import check_source
 
@@ -32,9 +32,8 @@ log = logging.getLogger("fer-analyze")
 DEFAULT_ANNOTATED_FPS = 25.0  # for a source that does not say its frame rate (webcams)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fer-analyze", description=__doc__)
-    parser.add_argument("input", help="an image, a folder of images, a video file, or a webcam index (0, 1, ...)")
+def add_analyzer_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that build the Analyzer (models, detector, device, threads); read back by `analyzer_options`."""
     parser.add_argument("--model", type=Path, help="emotion model (.tflite/.onnx with manifest; default: shipped)")
     parser.add_argument("--expressiveness-model", type=Path, help="3-class expressiveness model")
     parser.add_argument("--detector", default="auto", help="BlazeFace model: auto, short, full or a .tflite path")
@@ -46,15 +45,38 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu", "auto"))
     parser.add_argument("--threads", type=int)
     parser.add_argument("--max-faces", type=int, help="faces per frame, largest first")
+    parser.add_argument("--no-verify-model", action="store_true",
+                        help="do not check model files against the sha256 in their manifests (edited on purpose)")
+
+
+def add_video_arguments(parser: argparse.ArgumentParser) -> None:
+    """How a video is read: frame skip, frame limit, smoothing."""
     parser.add_argument("--frame-skip", type=int, default=1, help="videos: analyze every N-th frame")
     parser.add_argument("--max-frames", type=int, help="videos: stop after N analyzed frames")
     parser.add_argument("--smoothing", type=float, help="videos: EMA factor (0, 1] for per-frame probabilities")
+
+
+def analyzer_options(args: argparse.Namespace) -> AnalyzerOptions:
+    """The AnalyzerOptions that the `add_analyzer_arguments` options ask for.
+
+    Raises:
+        ValueError: an option out of range.
+    """
+    detector = DetectorOptions(model=args.detector, engine=args.detector_engine, min_score=args.min_score)
+    return AnalyzerOptions(emotion_model=args.model, expressiveness_model=args.expressiveness_model,
+                           detector=detector, device=args.device, threads=args.threads, max_faces=args.max_faces,
+                           min_face_size=args.min_face_size, verify_model_hash=not args.no_verify_model)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fer-analyze", description=__doc__)
+    parser.add_argument("input", help="an image, a folder of images, a video file, or a webcam index (0, 1, ...)")
+    add_analyzer_arguments(parser)
+    add_video_arguments(parser)
     parser.add_argument("--json", type=Path, help="write all results as JSON ('-' for stdout)")
     parser.add_argument("--csv", type=Path, help="write the per-face timeline as CSV")
     parser.add_argument("--annotate", type=Path, help="write boxes and labels: an image, a folder, or a video")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on videos")
-    parser.add_argument("--no-verify-model", action="store_true",
-                        help="do not check model files against the sha256 in their manifests (edited on purpose)")
     return parser
 
 
@@ -157,12 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         kind, source = _kind(args.input)
         check_targets(kind, args.json, args.csv, args.annotate)
-        detector = DetectorOptions(model=args.detector, engine=args.detector_engine, min_score=args.min_score)
-        options = AnalyzerOptions(emotion_model=args.model, expressiveness_model=args.expressiveness_model,
-                                  detector=detector, device=args.device, threads=args.threads,
-                                  max_faces=args.max_faces, min_face_size=args.min_face_size,
-                                  verify_model_hash=not args.no_verify_model)
-        with Analyzer(options) as analyzer:
+        with Analyzer(analyzer_options(args)) as analyzer:
             if kind == "image":
                 output = _images(analyzer, [source], args, folder=False, say=say)
             elif kind == "folder":
@@ -172,8 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                 output = _images(analyzer, paths, args, folder=True, say=say)
             else:
                 output = _video(analyzer, source, args, say=say)
-            output = {"schema": ANALYSIS_SCHEMA,
-                      "model": {"emotion": str(analyzer.emotion.path), "labels": list(analyzer.labels)}, **output}
+            output = analysis_document(analyzer.emotion.path, analyzer.labels, **output)
         if args.json:
             write_json(args.json, output)
     except (FileNotFoundError, ValueError, ImportError) as exc:
