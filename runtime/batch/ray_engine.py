@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -36,11 +37,6 @@ def import_ray() -> Any:
         raise ImportError("the ray engine needs Ray Data: pip install 'fer-edge[ray]' "
                           f"(or pip install 'ray[data]'): {exc}") from exc
     return ray
-
-
-def _no_task_retries() -> dict[str, Any]:
-    """A video that killed its actor is not sent again (Ray Data retries actor tasks forever by default)."""
-    return {"max_task_retries": 0}
 
 
 class AnalyzerActor:
@@ -95,10 +91,15 @@ class RayEngine:
         try:
             rows = ray.data.from_items([{"index": index, "path": path} for index, path in items],
                                        override_num_blocks=len(items))
-            results = rows.map_batches(
-                AnalyzerActor, fn_constructor_kwargs={"factory": self.factory, "settings": self.settings},
-                batch_size=1, batch_format="numpy", num_cpus=self.threads, ray_remote_args_fn=_no_task_retries,
-                compute=ray.data.ActorPoolStrategy(size=self.workers, max_tasks_in_flight_per_actor=1))
+            with warnings.catch_warnings():
+                # Ray 2.60 deprecates passing remote args (removal in 2.64, hence the pin in pyproject.toml) and
+                # has no other way yet to stop retrying actor tasks, which it does forever by default: a video
+                # that kills its actor must not be sent again
+                warnings.filterwarnings("ignore", "`ray_remote_args` is deprecated", category=DeprecationWarning)
+                results = rows.map_batches(
+                    AnalyzerActor, fn_constructor_kwargs={"factory": self.factory, "settings": self.settings},
+                    batch_size=1, batch_format="numpy", num_cpus=self.threads, max_task_retries=0,
+                    compute=ray.data.ActorPoolStrategy(size=self.workers, max_tasks_in_flight_per_actor=1))
             for row in results.iter_rows():
                 result = VideoResult(**json.loads(row["result"]))
                 seen.add(result.index)
