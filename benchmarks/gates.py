@@ -19,6 +19,9 @@ AGREEMENT_MIN = 0.95  # top-1 agreement of an int8 file with its fp32 source on 
 CHAIN_OVERHEAD_MAX = 2.5  # Analyzer.analyze per frame at most this many times its detector + expression model runs
 # (measured in development: 1.3-1.7 on 480p-720p frames with a face, 2.0 on 1080p frames, where the full-frame
 # colour conversion before the detector's downscale dominates)
+BATCH_SPEEDUP_MIN = 1.5  # fer-batch's local engine with 2 workers at least this many times faster than one process
+# analysing the same videos one after another, on a machine with at least 2 usable cores (see benchmarks/README.md
+# for what it measured on the 2-core AMD EPYC)
 GATED_PRECISIONS = ("int8",)  # fp16 and dynamic files are measured and reported, not gated
 
 

