@@ -114,7 +114,8 @@ def chain_vs_peer_rows(results: Results) -> list[dict[str, Any]]:
 SECTIONS: list[tuple[str, str, list[Column]]] = [
     ("Gates", "gates", [("Gate", _get("gate"), ""), ("Subject", _get("subject"), ""),
                         ("Measured", _get("measured"), ".3f"), ("Limit", _get("limit"), ""),
-                        ("Result", lambda row: "pass" if row.get("passed") else "**FAIL**", ""),
+                        ("Result", lambda row: "not gated" if row.get("passed") is None
+                         else "pass" if row.get("passed") else "**FAIL**", ""),
                         ("Note", _get("note"), "")]),
     ("Model latency (ExpressionModel.predict, synthetic faces)", "latency",
      [("Model", _get("model"), ""), ("Format", _get("format"), ""), ("Threads", _get("threads"), ""),
@@ -144,7 +145,7 @@ SECTIONS: list[tuple[str, str, list[Column]]] = [
       ("Videos/min", _get("videos_per_min"), ".1f"), ("Frames/s", _get("frames_per_s"), ".1f"),
       ("Speed-up (x)", _get("speedup"), ".2f"),
       ("Ray start (s)", _get("ray_start_s"), ".1f"), ("Load (1 min)", _get("load_1m"), ".2f"),
-      ("Note", _get("note"), "")]),
+      ("Cores busy elsewhere before", _get("busy_cores_before"), ".2f"), ("Note", _get("note"), "")]),
     ("Memory over a long run (fresh process)", "memory",
      [("Video", _get("video"), ""), ("Model", _get("model"), ""), ("Frames", _get("frames"), "d"),
       ("RSS after start (MB)", _get("rss_start_mb"), ".0f"), ("Peak RSS (MB)", _get("peak_rss_mb"), ".0f"),
