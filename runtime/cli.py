@@ -13,6 +13,7 @@ import logging
 import math
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -170,35 +171,44 @@ def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace, say
     return {"video": report.to_dict()}
 
 
+def run_command(work: Callable[[], int], logger: logging.Logger) -> int:
+    """``work()``'s exit code, its errors logged and mapped to the exit codes of the module docstring: bad usage
+    or input (FileNotFoundError, ValueError, ImportError) 2, failed work (RuntimeError, OSError) 1."""
+    try:
+        return work()
+    except (FileNotFoundError, ValueError, ImportError) as exc:
+        logger.error("%s", exc)
+        return 2
+    except (RuntimeError, OSError) as exc:
+        logger.error("%s", exc)
+        return 1
+
+
+def _analyze(args: argparse.Namespace, say: Callable[[str], None]) -> int:
+    kind, source = _kind(args.input)
+    check_targets(kind, args.json, args.csv, args.annotate)
+    with Analyzer(analyzer_options(args)) as analyzer:
+        if kind == "image":
+            output = _images(analyzer, [source], args, folder=False, say=say)
+        elif kind == "folder":
+            paths = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not paths:
+                raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in folder {source}")
+            output = _images(analyzer, paths, args, folder=True, say=say)
+        else:
+            output = _video(analyzer, source, args, say=say)
+        output = analysis_document(analyzer.emotion.path, analyzer.labels, **output)
+    if args.json:
+        write_json(args.json, output)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     # with --json -, stdout holds the JSON alone; the summary for people goes to stderr
     stream = sys.stderr if args.json is not None and str(args.json) == STDOUT else sys.stdout
-    say = lambda text: print(text, file=stream)
-    try:
-        kind, source = _kind(args.input)
-        check_targets(kind, args.json, args.csv, args.annotate)
-        with Analyzer(analyzer_options(args)) as analyzer:
-            if kind == "image":
-                output = _images(analyzer, [source], args, folder=False, say=say)
-            elif kind == "folder":
-                paths = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-                if not paths:
-                    raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in folder {source}")
-                output = _images(analyzer, paths, args, folder=True, say=say)
-            else:
-                output = _video(analyzer, source, args, say=say)
-            output = analysis_document(analyzer.emotion.path, analyzer.labels, **output)
-        if args.json:
-            write_json(args.json, output)
-    except (FileNotFoundError, ValueError, ImportError) as exc:
-        log.error("%s", exc)
-        return 2
-    except (RuntimeError, OSError) as exc:
-        log.error("%s", exc)
-        return 1
-    return 0
+    return run_command(lambda: _analyze(args, lambda text: print(text, file=stream)), log)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 
 from runtime.analyzer import Analyzer, AnalyzerOptions
+from runtime.batch import VideoRow, VideoSettings, analyze_many
 from runtime.batch.worker import open_analyzer
 from tests.videos import write_video
 
@@ -56,3 +57,13 @@ def _crashing(options: AnalyzerOptions | None, threads: int) -> Analyzer:
 def crashing_factory(options: AnalyzerOptions | None = None, threads: int = 1) -> Callable[[], Analyzer]:
     """A picklable Analyzer factory for an engine, whose workers crash on CRASH_MARK videos."""
     return functools.partial(_crashing, options, threads)
+
+
+def crash_batch(folder: Path, engine_class: type, faces: int = 2) -> dict[str, VideoRow]:
+    """A batch of ``faces`` face videos, a blank one and a CRASH_MARK one through ``engine_class`` (2 workers
+    whose Analyzers crash on that video); the summary's rows by video name."""
+    video_set(folder / "in", faces=faces)
+    face_video(folder / "in" / f"{CRASH_MARK}.avi", 5)
+    engine = engine_class(crashing_factory(), VideoSettings(), workers=2)
+    summary = analyze_many(folder / "in", folder / "out", engine=engine, workers=2)
+    return {Path(row.path).name: row for row in summary.rows}

@@ -22,7 +22,7 @@ from runtime.batch.local import LocalEngine
 from runtime.batch.results import BATCH_KEY
 from runtime.batch.runner import plan_workers
 from runtime.cli import main as analyze_main
-from tests.batch_helpers import REPO, corrupt_video, crashing_factory, face_video, video_set
+from tests.batch_helpers import REPO, corrupt_video, crash_batch, face_video, video_set
 
 KILL_WAIT_S = 120  # the longest the killed run may take to write its first report (spawn, models, one video)
 
@@ -96,13 +96,9 @@ def test_rerun_skips_complete_reports_and_redoes_changed_ones(tmp_path):
 
 
 def test_a_crashed_worker_fails_its_video_only(tmp_path):
-    videos = video_set(tmp_path / "in", faces=2)
-    face_video(tmp_path / "in" / "crash.avi", 5)
-    engine = LocalEngine(crashing_factory(), VideoSettings(), workers=2)
-    summary = analyze_many(tmp_path / "in", tmp_path / "out", engine=engine, workers=2)
-    status = {Path(row.path).name: row for row in summary.rows}
-    assert status["crash.avi"].status == "failed" and "WorkerCrashed" in status["crash.avi"].error
-    assert all(status[v.name].status == "done" for v in videos)
+    rows = crash_batch(tmp_path, LocalEngine)
+    assert rows.pop("crash.avi").error.startswith("WorkerCrashed: the worker process died")
+    assert len(rows) == 3 and {row.status for row in rows.values()} == {"done"}
 
 
 def test_a_killed_batch_resumes_without_redoing_finished_videos(tmp_path):

@@ -59,7 +59,7 @@ def test_jsonl_manifest_with_another_path_column(videos):
     ("blank.csv", "path,candidate\n,1\n", "blank.csv line 2: no video in column 'path'"),
     ("extra.csv", "path\na.mp4,1\n", "extra.csv line 2: more fields than the header has"),
     ("empty.jsonl", "\n\n", "lists no videos"),
-    ("bad.jsonl", '{"path": "a.mp4"}\n{"path": "b.mp4"\n', "bad.jsonl line 2: not valid JSON"),
+    ("bad.jsonl", '{"path": "a.mp4"}\n{"path": "b.mp4"\n', "bad.jsonl line 2: invalid JSON"),
     ("list.jsonl", '{"path": "a.mp4"}\n["a.mp4"]\n', "list.jsonl line 2: expected a JSON object, got list"),
     ("nokey.jsonl", '{"path": "a.mp4"}\n{"video": "b.mp4"}\n', "nokey.jsonl line 2: no video in column 'path'"),
 ])

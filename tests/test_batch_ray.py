@@ -14,7 +14,7 @@ pytest.importorskip("ray.data", reason="the Ray engine needs Ray Data: pip insta
 from runtime.batch import VideoSettings, analyze_many
 from runtime.batch.ray_engine import RayEngine
 from runtime.batch.results import BATCH_KEY
-from tests.batch_helpers import REPO, corrupt_video, crashing_factory, face_video, video_set
+from tests.batch_helpers import REPO, corrupt_video, crash_batch, video_set
 
 RAY_CPUS = 2
 VARYING = ("seconds", "report")  # the only row fields that may differ between engines
@@ -57,13 +57,9 @@ def test_both_engines_give_identical_results(ray_instance, tmp_path):
 
 
 def test_an_actor_that_dies_fails_its_video_only(ray_instance, tmp_path):
-    videos = video_set(tmp_path / "in", faces=1)
-    face_video(tmp_path / "in" / "crash.avi", 5)
-    engine = RayEngine(crashing_factory(), VideoSettings(), workers=2)
-    summary = analyze_many(tmp_path / "in", tmp_path / "out", engine=engine, workers=2)
-    status = {Path(row.path).name: row for row in summary.rows}
-    assert status["crash.avi"].status == "failed" and "WorkerCrashed" in status["crash.avi"].error
-    assert all(status[v.name].status == "done" for v in videos)
+    rows = crash_batch(tmp_path, RayEngine, faces=1)
+    assert rows.pop("crash.avi").error.startswith("WorkerCrashed: the Ray task failed")
+    assert len(rows) == 2 and {row.status for row in rows.values()} == {"done"}
 
 
 @pytest.mark.data

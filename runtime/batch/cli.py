@@ -21,7 +21,7 @@ from pathlib import Path
 from runtime.batch.inputs import DEFAULT_PATH_COLUMN
 from runtime.batch.runner import ENGINES, BatchSummary, analyze_many
 from runtime.batch.worker import VideoSettings
-from runtime.cli import add_analyzer_arguments, add_video_arguments, analyzer_options
+from runtime.cli import add_analyzer_arguments, add_video_arguments, analyzer_options, run_command
 
 log = logging.getLogger("fer-batch")
 
@@ -57,6 +57,16 @@ def _say(summary: BatchSummary, out: Path) -> None:
             print(f"  FAILED {row.path}: {row.error}")
 
 
+def _batch(args: argparse.Namespace) -> int:
+    summary = analyze_many(
+        args.inputs, args.out, engine=args.engine, workers=args.workers, threads=args.threads,
+        options=analyzer_options(args), force=args.force, progress=not args.no_progress,
+        settings=VideoSettings(args.frame_skip, args.max_frames, args.smoothing),
+        ray_address=args.ray_address, path_column=args.path_column)
+    _say(summary, args.out)
+    return 1 if summary.failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -64,22 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM (a scheduler, `kill`) stops like Ctrl-C: the workers are shut down, finished reports stay
     signal.signal(signal.SIGTERM, _interrupted)
     try:
-        summary = analyze_many(
-            args.inputs, args.out, engine=args.engine, workers=args.workers, threads=args.threads,
-            options=analyzer_options(args), force=args.force, progress=not args.no_progress,
-            settings=VideoSettings(args.frame_skip, args.max_frames, args.smoothing),
-            ray_address=args.ray_address, path_column=args.path_column)
-    except (FileNotFoundError, ValueError, ImportError) as exc:
-        log.error("%s", exc)
-        return 2
-    except (RuntimeError, OSError) as exc:
-        log.error("%s", exc)
-        return 1
-    except KeyboardInterrupt:
+        return run_command(lambda: _batch(args), log)
+    except (KeyboardInterrupt, SystemExit) as exc:
         log.error("interrupted: finished reports are kept; run the same command again to go on")
-        return 130
-    _say(summary, args.out)
-    return 1 if summary.failed else 0
+        return exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 130
 
 
 if __name__ == "__main__":

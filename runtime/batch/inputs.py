@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runtime.manifest import json_object
 from runtime.outputs import VIDEO_SUFFIXES
 
 MANIFEST_SUFFIXES = (".csv", ".jsonl")
@@ -132,12 +133,9 @@ def _jsonl_rows(path: Path) -> list[tuple[int, dict[str, object]]]:
             if not text.strip():
                 continue
             try:
-                row = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path.name} line {line}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(row, dict):
-                raise ValueError(f"{path.name} line {line}: expected a JSON object, got {type(row).__name__}")
-            rows.append((line, row))
+                rows.append((line, json_object(text)))
+            except ValueError as exc:
+                raise ValueError(f"{path.name} line {line}: {exc}") from None
     return rows
 
 
