@@ -3,6 +3,7 @@ skipped, crashed workers, resuming after a kill, and what is refused before any 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.util
 import json
@@ -25,6 +26,17 @@ from runtime.cli import main as analyze_main
 from tests.batch_helpers import REPO, corrupt_video, crash_batch, face_video, video_set
 
 KILL_WAIT_S = 120  # the longest the killed run may take to write its first report (spawn, models, one video)
+ORPHAN_WAIT_S = 10  # workers check every second (runtime.batch.local.DRIVER_CHECK_S) that the driver is there
+
+
+def _group(pgid: int) -> list[int]:
+    """The processes of a process group (Linux /proc; [] elsewhere)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rpartition(")")[2].split()[2]) == pgid:
+                members.append(int(stat.parent.name))
+    return members
 
 
 def _without_batch(path: Path) -> dict:
@@ -101,7 +113,9 @@ def test_a_crashed_worker_fails_its_video_only(tmp_path):
     assert len(rows) == 3 and {row.status for row in rows.values()} == {"done"}
 
 
-def test_a_killed_batch_resumes_without_redoing_finished_videos(tmp_path):
+@pytest.mark.parametrize(("kill", "code"), [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGTERM, 128 + signal.SIGTERM)],
+                         ids=["sigkill", "sigterm"])
+def test_a_killed_batch_resumes_without_redoing_finished_videos(tmp_path, kill, code):
     (tmp_path / "in").mkdir()
     videos = [face_video(tmp_path / "in" / f"v{i}.avi", 60) for i in range(5)]
     out = tmp_path / "out"
@@ -114,9 +128,17 @@ def test_a_killed_batch_resumes_without_redoing_finished_videos(tmp_path):
     try:
         while not list(out.glob("*.json")) and time.monotonic() < deadline and run.poll() is None:
             time.sleep(0.02)
+        os.kill(run.pid, kill)  # the driver alone: its workers must go too
+        returned = run.wait()
+        deadline = time.monotonic() + ORPHAN_WAIT_S
+        while _group(run.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        orphans = _group(run.pid)
     finally:
-        os.killpg(run.pid, signal.SIGKILL)  # the driver and its worker, at once
-        run.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+    assert not orphans, f"worker processes outlived the killed driver: {orphans}"
+    assert returned == code
     finished = {p: p.stat().st_mtime_ns for p in out.glob("*.json")}
     assert finished, "the killed run wrote no report"
     if len(finished) == len(videos):

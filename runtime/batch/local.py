@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -25,12 +28,28 @@ log = logging.getLogger(__name__)
 IN_FLIGHT_PER_WORKER = 2  # one running and one queued keeps a worker busy between videos
 CRASHED = "the worker process died while analysing this video (a crash in native code, or killed)"
 
+DRIVER_CHECK_S = 1.0  # how often a worker looks whether the process that started the batch is still there
+
 _analyzer: Analyzer | None = None  # the worker process's own Analyzer, built by _start_worker
 
 
-def _start_worker(factory: Callable[[], Analyzer]) -> None:
+def _start_worker(factory: Callable[[], Analyzer], driver: int) -> None:
     global _analyzer
+    threading.Thread(target=_exit_without, args=(driver,), name="fer-batch-driver-watch", daemon=True).start()
     _analyzer = factory()
+
+
+def _exit_without(driver: int) -> None:
+    """Ends the worker when the driver is gone (killed with SIGKILL): a worker blocks on its task queue, whose
+    write end it holds itself, so it would never see the driver go and would live on as an orphan."""
+    while True:
+        time.sleep(DRIVER_CHECK_S)
+        try:
+            os.kill(driver, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            continue  # there, under another user: a recycled pid, which the next check will not clear up
 
 
 def _run(index: int, path: str, settings: VideoSettings) -> VideoResult:
@@ -70,7 +89,7 @@ class LocalEngine:
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker,
-                                   initargs=(self.factory,))
+                                   initargs=(self.factory, os.getpid()))
 
     def run(self, items: Sequence[tuple[int, str]]) -> Iterator[VideoResult]:
         """Results of (index, path) items in the order they finish."""
