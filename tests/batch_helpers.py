@@ -59,6 +59,15 @@ def crashing_factory(options: AnalyzerOptions | None = None, threads: int = 1) -
     return functools.partial(_crashing, options, threads)
 
 
+def _broken() -> Analyzer:
+    raise RuntimeError("this worker cannot start")
+
+
+def broken_factory() -> Callable[[], Analyzer]:
+    """An Analyzer factory that fails in every worker, as it starts."""
+    return _broken
+
+
 def crash_batch(folder: Path, engine_class: type, faces: int = 2) -> dict[str, VideoRow]:
     """A batch of ``faces`` face videos, a blank one and a CRASH_MARK one through ``engine_class`` (2 workers
     whose Analyzers crash on that video); the summary's rows by video name."""

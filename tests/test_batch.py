@@ -23,7 +23,7 @@ from runtime.batch.local import LocalEngine
 from runtime.batch.results import BATCH_KEY
 from runtime.batch.runner import plan_workers
 from runtime.cli import main as analyze_main
-from tests.batch_helpers import REPO, corrupt_video, crash_batch, face_video, video_set
+from tests.batch_helpers import REPO, broken_factory, corrupt_video, crash_batch, face_video, video_set
 
 KILL_WAIT_S = 120  # the longest the killed run may take to write its first report (spawn, models, one video)
 ORPHAN_WAIT_S = 10  # workers check every second (runtime.batch.local.DRIVER_CHECK_S) that the driver is there
@@ -111,6 +111,12 @@ def test_a_crashed_worker_fails_its_video_only(tmp_path):
     rows = crash_batch(tmp_path, LocalEngine)
     assert rows.pop("crash.avi").error.startswith("WorkerCrashed: the worker process died")
     assert len(rows) == 3 and {row.status for row in rows.values()} == {"done"}
+
+
+def test_workers_that_cannot_start_stop_the_batch_with_one_error(tmp_path):
+    video_set(tmp_path / "in", faces=1)
+    with pytest.raises(RuntimeError, match="worker processes die as they start"):
+        analyze_many(tmp_path / "in", tmp_path / "out", engine=LocalEngine(broken_factory(), VideoSettings(), 2))
 
 
 @pytest.mark.parametrize(("kill", "code"), [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGTERM, 128 + signal.SIGTERM)],

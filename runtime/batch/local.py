@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 IN_FLIGHT_PER_WORKER = 2  # one running and one queued keeps a worker busy between videos
 CRASHED = "the worker process died while analysing this video (a crash in native code, or killed)"
+STARTUP_FAILED = ("fer-batch's worker processes die as they start (a script that calls analyze_many must do it under "
+                  "`if __name__ == '__main__':`, as multiprocessing requires; see the log for the workers' error)")
 
 DRIVER_CHECK_S = 1.0  # how often a worker looks whether the process that started the batch is still there
 
@@ -50,6 +52,10 @@ def _exit_without(driver: int) -> None:
             os._exit(1)
         except PermissionError:
             continue  # there, under another user: a recycled pid, which the next check will not clear up
+
+
+def _ready() -> bool:
+    return _analyzer is not None
 
 
 def _run(index: int, path: str, settings: VideoSettings) -> VideoResult:
@@ -88,8 +94,16 @@ class LocalEngine:
         self.workers = workers
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker,
+        """A started pool whose workers answered once (a video's crash is then told apart from workers that die
+        as they start, which would otherwise fail every video, one at a time)."""
+        pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker,
                                    initargs=(self.factory, os.getpid()))
+        try:
+            pool.submit(_ready).result()
+        except BrokenProcessPool:
+            pool.shutdown(wait=True)
+            raise RuntimeError(STARTUP_FAILED) from None
+        return pool
 
     def run(self, items: Sequence[tuple[int, str]]) -> Iterator[VideoResult]:
         """Results of (index, path) items in the order they finish."""
