@@ -192,7 +192,7 @@ class _Progress:
             try:
                 from tqdm import tqdm
 
-                self.bar = tqdm(total=total, unit="video", desc="fer-batch", file=sys.stderr, dynamic_ncols=True)
+                self.bar = tqdm(total=total, unit="video", desc="fer-batch", file=sys.stderr)
             except ImportError:
                 log.info("tqdm is not installed (pip install 'fer-edge[batch]'): progress as log lines")
 
