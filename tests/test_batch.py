@@ -7,6 +7,7 @@ import contextlib
 import csv
 import importlib.util
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from runtime.batch import VideoSettings, analyze_many
 from runtime.batch.cli import main as batch_main
 from runtime.batch.local import LocalEngine
 from runtime.batch.results import BATCH_KEY
-from runtime.batch.runner import plan_workers
+from runtime.batch.runner import _Progress, plan_workers
 from runtime.cli import main as analyze_main
 from tests.batch_helpers import REPO, broken_factory, corrupt_video, crash_batch, face_video, video_set
 
@@ -187,3 +188,12 @@ def test_workers_times_threads_fit_the_cores(caplog):
     assert plan_workers(2, 2, cores=2) == (2, 2) and "oversubscribe" in caplog.text
     with pytest.raises(ValueError, match="workers must be"):
         plan_workers(0, None, cores=2)
+
+
+def test_progress_without_a_terminal_is_log_lines(caplog):
+    caplog.set_level(logging.INFO, logger="runtime.batch")
+    with _Progress(3, enabled=True) as progress:  # pytest's stderr is not a terminal: no tqdm bar
+        for failed in (False, True, False):
+            progress.update(failed)
+    assert progress.bar is None
+    assert "3/3 videos, 1 failed, about 0 s left" in caplog.text
