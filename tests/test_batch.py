@@ -197,3 +197,11 @@ def test_progress_without_a_terminal_is_log_lines(caplog):
             progress.update(failed)
     assert progress.bar is None
     assert "3/3 videos, 1 failed, about 0 s left" in caplog.text
+
+
+def test_without_the_batch_extra_the_summary_is_csv_only(monkeypatch, tmp_path):
+    for name in ("pyarrow", "pyarrow.parquet", "tqdm", "ray"):
+        monkeypatch.setitem(sys.modules, name, None)  # the minimal install: none of them importable
+    video_set(tmp_path / "in", faces=1)
+    summary = analyze_many(tmp_path / "in", tmp_path / "out", workers=1, progress=True)
+    assert [path.name for path in summary.files] == ["summary.csv"] and summary.failed == 0
