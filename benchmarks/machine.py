@@ -6,6 +6,7 @@ import datetime
 import os
 import platform
 import subprocess
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,24 @@ REPO = Path(__file__).resolve().parents[1]
 def load_average() -> float | None:
     """The 1-minute load average, where the OS has one."""
     return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+
+
+def busy_cores(seconds: float = 2.0) -> float | None:
+    """How many cores other processes kept busy over the next ``seconds`` while this one sleeps (Linux
+    /proc/stat; None elsewhere). The load average cannot say it: it counts waiting tasks, and this run's own."""
+    def sample() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields[:8]) - idle, sum(fields[:8])
+
+    try:
+        busy0, total0 = sample()
+        time.sleep(seconds)
+        busy1, total1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    cores = os.cpu_count() or 1
+    return round(cores * (busy1 - busy0) / max(1, total1 - total0), 2)
 
 
 def package_versions() -> dict[str, str]:

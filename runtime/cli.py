@@ -13,6 +13,7 @@ import logging
 import math
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -33,7 +34,7 @@ from runtime.outputs import (
     write_json,
 )
 from runtime.report import FrameResult
-from runtime.results import ANALYSIS_SCHEMA
+from runtime.results import analysis_document
 from runtime.summary import image_summary, timeline_csv, video_summary
 from runtime.video import check_source
 
@@ -42,17 +43,8 @@ log = logging.getLogger("fer-analyze")
 DEFAULT_ANNOTATED_FPS = 25.0  # for a source that does not say its frame rate (webcams)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fer-analyze", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("input", nargs="?",
-                        help="an image, a folder of images, a video file, or a webcam index (0, 1, ...)")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
-    parser.add_argument("--list-models", action="store_true", help="list the installed models and exit")
-    verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="errors only: no summary, no warnings")
-    verbosity.add_argument("-v", "--verbose", action="store_true",
-                           help="also informational messages (the engines' own included)")
+def add_analyzer_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that build the Analyzer (models, detector, device, threads); read back by `analyzer_options`."""
     parser.add_argument("--model", type=Path,
                         help="emotion model: a .tflite/.onnx file with its manifest, or the name of an installed one "
                              "(see --list-models; default: the shipped small CNN, int8 TFLite)")
@@ -68,9 +60,55 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu", "auto"))
     parser.add_argument("--threads", type=int)
     parser.add_argument("--max-faces", type=int, help="faces per frame, largest first")
+    parser.add_argument("--no-verify-model", action="store_true",
+                        help="do not check model files against the sha256 in their manifests (edited on purpose)")
+
+
+def add_verbosity_arguments(parser: argparse.ArgumentParser) -> None:
+    """-q/--quiet and -v/--verbose; applied by `configure_logging`."""
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="errors only: no summary, no warnings")
+    verbosity.add_argument("-v", "--verbose", action="store_true",
+                           help="also informational messages (the engines' own included)")
+
+
+def configure_logging(args: argparse.Namespace) -> None:
+    """Log records to stderr at the level that -q/-v ask for (WARNING when neither)."""
+    level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger().setLevel(level)
+
+
+def add_video_arguments(parser: argparse.ArgumentParser) -> None:
+    """How a video is read: frame skip, frame limit, smoothing."""
     parser.add_argument("--frame-skip", type=int, default=1, help="videos: analyze every N-th frame")
     parser.add_argument("--max-frames", type=int, help="videos: stop after N analyzed frames")
     parser.add_argument("--smoothing", type=float, help="videos: EMA factor (0, 1] for per-frame probabilities")
+
+
+def analyzer_options(args: argparse.Namespace) -> AnalyzerOptions:
+    """The AnalyzerOptions that the `add_analyzer_arguments` options ask for.
+
+    Raises:
+        ValueError: an option out of range.
+    """
+    detector = DetectorOptions(model=args.detector, engine=args.detector_engine, min_score=args.min_score)
+    return AnalyzerOptions(emotion_model=args.model, expressiveness_model=args.expressiveness_model,
+                           detector=detector, device=args.device, threads=args.threads, max_faces=args.max_faces,
+                           min_face_size=args.min_face_size, verify_model_hash=not args.no_verify_model,
+                           flip_average=args.flip_average)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fer-analyze", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("input", nargs="?",
+                        help="an image, a folder of images, a video file, or a webcam index (0, 1, ...)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    parser.add_argument("--list-models", action="store_true", help="list the installed models and exit")
+    add_verbosity_arguments(parser)
+    add_analyzer_arguments(parser)
+    add_video_arguments(parser)
     parser.add_argument("--json", type=Path, help="write all results as JSON ('-' for stdout)")
     parser.add_argument("--csv", type=Path, help="write the per-face timeline as CSV")
     parser.add_argument("--annotate", type=Path, help="write boxes and labels: an image, a folder, or a video")
@@ -80,8 +118,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--report-thumbnails", action="store_true",
                         help="with --report: embed face thumbnails of key moments (the page then shows the face)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on videos")
-    parser.add_argument("--no-verify-model", action="store_true",
-                        help="do not check model files against the sha256 in their manifests (edited on purpose)")
     return parser
 
 
@@ -179,50 +215,52 @@ def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace, say
     return {"video": report.to_dict()}
 
 
+def run_command(work: Callable[[], int], logger: logging.Logger) -> int:
+    """``work()``'s exit code, its errors logged and mapped to the exit codes of the module docstring: bad usage
+    or input (FileNotFoundError, ValueError, ImportError) 2, failed work (RuntimeError, OSError) 1."""
+    try:
+        return work()
+    except (FileNotFoundError, ValueError, ImportError) as exc:
+        logger.error("%s", exc)
+        return 2
+    except (RuntimeError, OSError) as exc:
+        logger.error("%s", exc)
+        return 1
+
+
+def _analyze(args: argparse.Namespace, say: Callable[[str], None]) -> int:
+    kind, source = _kind(args.input)
+    check_targets(kind, args.json, args.csv, args.annotate)
+    check_report_target(kind, args.report, args.report_thumbnails)
+    with Analyzer(analyzer_options(args)) as analyzer:
+        if kind == "image":
+            output = _images(analyzer, [source], args, folder=False, say=say)
+        elif kind == "folder":
+            paths = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not paths:
+                raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in folder {source}")
+            output = _images(analyzer, paths, args, folder=True, say=say)
+        else:
+            output = _video(analyzer, source, args, say=say)
+        output = analysis_document(analyzer.emotion.path, analyzer.labels, **output)
+    if args.json:
+        write_json(args.json, output)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.input is None and not args.list_models:
         parser.error("the input is required (or --list-models)")
-    level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
-    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger().setLevel(level)
+    configure_logging(args)
     if args.list_models:
         print(models_table(list_models()))
         return 0
     # with --json -, stdout holds the JSON alone; the summary for people goes to stderr
     stream = sys.stderr if args.json is not None and str(args.json) == STDOUT else sys.stdout
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=stream))
-    try:
-        kind, source = _kind(args.input)
-        check_targets(kind, args.json, args.csv, args.annotate)
-        check_report_target(kind, args.report, args.report_thumbnails)
-        detector = DetectorOptions(model=args.detector, engine=args.detector_engine, min_score=args.min_score)
-        options = AnalyzerOptions(emotion_model=args.model, expressiveness_model=args.expressiveness_model,
-                                  detector=detector, device=args.device, threads=args.threads,
-                                  max_faces=args.max_faces, min_face_size=args.min_face_size,
-                                  verify_model_hash=not args.no_verify_model, flip_average=args.flip_average)
-        with Analyzer(options) as analyzer:
-            if kind == "image":
-                output = _images(analyzer, [source], args, folder=False, say=say)
-            elif kind == "folder":
-                paths = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-                if not paths:
-                    raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in folder {source}")
-                output = _images(analyzer, paths, args, folder=True, say=say)
-            else:
-                output = _video(analyzer, source, args, say=say)
-            output = {"schema": ANALYSIS_SCHEMA,
-                      "model": {"emotion": str(analyzer.emotion.path), "labels": list(analyzer.labels)}, **output}
-        if args.json:
-            write_json(args.json, output)
-    except (FileNotFoundError, ValueError, ImportError) as exc:
-        log.error("%s", exc)
-        return 2
-    except (RuntimeError, OSError) as exc:
-        log.error("%s", exc)
-        return 1
-    return 0
+    return run_command(lambda: _analyze(args, say), log)
 
 
 if __name__ == "__main__":

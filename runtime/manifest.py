@@ -166,6 +166,21 @@ def manifest_path(model_path: str | Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
+def json_object(text: str) -> dict[str, Any]:
+    """``text`` (one JSONL line, say) parsed as a JSON object.
+
+    Raises:
+        ValueError: it is not valid JSON, or another JSON value than an object.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
 def load_manifest(model_path: str | Path) -> Manifest:
     """Reads the manifest beside ``model_path``.
 

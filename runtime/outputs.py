@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +103,30 @@ def write_image(path: Path, image: Any) -> None:
         raise OSError(f"cannot write image {path}")
 
 
+def json_text(data: dict[str, Any]) -> str:
+    """``data`` as indented JSON; NaN or infinity raise ValueError (JSON has no NaN)."""
+    return json.dumps(data, indent=2, allow_nan=False)
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Writes ``text`` to a temporary file beside ``path``, then moves it into place (``os.replace``): a reader or a
+    killed run sees the old file or the whole new one, never half of it. The temporary file is
+    ``.<name>.<pid>-<random>.tmp``; it is removed again when writing fails."""
+    staging = path.parent / f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        with open(staging, "x", encoding="utf-8") as handle:  # "x": created new, with the umask's permissions
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(staging, path)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Writes ``data`` as JSON to ``path`` (or stdout for "-"). NaN or infinity raise ValueError."""
-    text = json.dumps(data, indent=2, allow_nan=False)
+    text = json_text(data)
     if str(path) == STDOUT:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()

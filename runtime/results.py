@@ -8,6 +8,12 @@ from typing import Any
 ANALYSIS_SCHEMA = "fer-edge/analysis/1"  # the JSON shape of results (README, "JSON output"); bump on any change
 
 
+def analysis_document(emotion_model: object, labels: tuple[str, ...], **parts: Any) -> dict[str, Any]:
+    """The JSON document of ``ANALYSIS_SCHEMA``: the schema, the emotion model and its labels, then ``parts``
+    ({"video": VideoReport.to_dict()}, or "images", "skipped" and "warnings" for images)."""
+    return {"schema": ANALYSIS_SCHEMA, "model": {"emotion": str(emotion_model), "labels": list(labels)}, **parts}
+
+
 @dataclass(frozen=True)
 class Box:
     """An axis-aligned box in pixels of the frame it was found in."""

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates (or updates) the project's virtual environment in .venv with everything: the runtime, the converter
-# and trainer (TensorFlow), MediaPipe for the detector-parity checks, the report page's matplotlib, the test and
-# benchmark tools, and (as root, when missing) Debian's chromium for the report page's browser test.
+# and trainer (TensorFlow), MediaPipe for the detector-parity checks, the report page's matplotlib, fer-batch's Ray
+# engine, the test and benchmark tools, and (as root, when missing) Debian's chromium for the report page's browser
+# test.
 # Usage: bash scripts/setup-env.sh [--runtime-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,9 @@ if [ "${1:-}" = "--runtime-only" ]; then
     pip_install -e '.[onnx]'
     exit 0
 fi
-pip_install -e '.[convert,parity,report,bench,peer,test]'
+# batch and ray: fer-batch's progress bar and Parquet summary, and its Ray engine (ray[data] 2.60: a 79 MB wheel and
+# pyarrow's 55 MB; about 410 MB installed, 15 s here), so that tests/test_batch_ray.py runs in CI
+pip_install -e '.[convert,parity,report,bench,peer,test,batch,ray]'
 # mediapipe without its opencv-contrib-python (see pyproject.toml, extra "parity"), and the benchmark's
 # peer without facenet-pytorch/moviepy (see extra "peer")
 pip_install --no-deps 'mediapipe==1.2.2' 'fer==25.10.3'
@@ -35,7 +38,7 @@ fi
 TF_CPP_MIN_LOG_LEVEL=3 python - <<'PY'
 import importlib.util
 import cv2
-required = ("mediapipe", "matplotlib", "tensorflow", "onnxruntime", "ai_edge_litert", "fer")
+required = ("mediapipe", "matplotlib", "tensorflow", "onnxruntime", "ai_edge_litert", "fer", "ray", "pyarrow")
 missing = [name for name in required if not importlib.util.find_spec(name)]
 if missing:
     raise SystemExit(f"setup-env: not installed: {', '.join(missing)}")

@@ -7,7 +7,6 @@ usable left is an error. Videos are decoded frame by frame, never loaded whole.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Iterator, Sequence
@@ -18,7 +17,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from runtime.manifest import EXPRESSIVENESS_LABELS, Normalization
+from runtime.manifest import EXPRESSIVENESS_LABELS, Normalization, json_object
 from runtime.preprocess import DEFAULT_CROP_PADDING, crop, expand_box, prepare_faces
 from runtime.results import Detection
 
@@ -112,12 +111,7 @@ def label_for_score(score: float) -> int:
 
 def _parse_row(text: str, line: int, videos: Path) -> VideoRow:
     """One metadata line as a VideoRow; raises ValueError naming the problem."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON ({exc.msg})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    data = json_object(text)
     name = data.get(FILE_KEY)
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"missing {FILE_KEY!r}")
