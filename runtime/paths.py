@@ -12,13 +12,18 @@ MODELS_ENV = "FER_EDGE_MODELS"
 def default_model_dir() -> Path:
     """The folder of shipped models: ``$FER_EDGE_MODELS``; else ``models/`` beside the ``runtime`` package (a source
     checkout or an editable install); else ``<prefix>/share/fer-edge/models`` (where a wheel installs them).
-    The face detector's files are in its ``blazeface/`` subfolder.
+    The face detector's files are in its ``blazeface/`` subfolder, the landmark model in ``face_mesh/``.
     """
     if os.environ.get(MODELS_ENV):
         return Path(os.environ[MODELS_ENV]).expanduser()
     beside = Path(__file__).resolve().parent.parent / "models"
     installed = Path(sys.prefix) / "share" / "fer-edge" / "models"
     return installed if not beside.is_dir() and installed.is_dir() else beside
+
+
+def face_landmark_model() -> Path:
+    """MediaPipe's face-mesh landmark model, ``face_mesh/face_landmark.tflite`` in ``default_model_dir()``."""
+    return default_model_dir() / "face_mesh" / "face_landmark.tflite"
 
 
 DEPLOYABLE_SUFFIXES = (".tflite", ".onnx")
