@@ -17,12 +17,12 @@ from pathlib import Path
 
 import cv2
 
-from runtime.analyzer import MIN_FACE_SIZE, Analyzer, AnalyzerOptions
+from runtime.analyzer import EXPRESSIVENESS_METHODS, MIN_FACE_SIZE, Analyzer, AnalyzerOptions
 from runtime.annotate import VideoWriter, draw_faces
 from runtime.detection import DetectorOptions
 from runtime.detection.detector import DEFAULT_MIN_SCORE
 from runtime.outputs import IMAGE_SUFFIXES, STDOUT, VIDEO_SUFFIXES, check_targets, write_image, write_json
-from runtime.report import FrameResult
+from runtime.report import FACIAL_ACTIVITY, FrameResult
 from runtime.results import ANALYSIS_SCHEMA
 from runtime.summary import image_summary, timeline_csv, video_summary
 from runtime.video import check_source
@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("input", help="an image, a folder of images, a video file, or a webcam index (0, 1, ...)")
     parser.add_argument("--model", type=Path, help="emotion model (.tflite/.onnx with manifest; default: shipped)")
     parser.add_argument("--expressiveness-model", type=Path, help="3-class expressiveness model")
+    parser.add_argument("--expressiveness", default=FACIAL_ACTIVITY, choices=EXPRESSIVENESS_METHODS,
+                        help="videos: the verdict's method without a model (default facial-activity, from landmarks)")
+    parser.add_argument("--landmarks", action="store_true", help="468 face-mesh landmarks for every face (JSON)")
+    parser.add_argument("--detect-every-frame", action="store_true",
+                        help="videos: run the detector on every frame instead of tracking faces by their landmarks")
     parser.add_argument("--detector", default="auto", help="BlazeFace model: auto, short, full or a .tflite path")
     parser.add_argument("--detector-engine", default="auto", choices=("auto", "litert", "mediapipe"))
     parser.add_argument("--min-score", type=float, default=DEFAULT_MIN_SCORE,
@@ -161,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         options = AnalyzerOptions(emotion_model=args.model, expressiveness_model=args.expressiveness_model,
                                   detector=detector, device=args.device, threads=args.threads,
                                   max_faces=args.max_faces, min_face_size=args.min_face_size,
-                                  verify_model_hash=not args.no_verify_model)
+                                  verify_model_hash=not args.no_verify_model,
+                                  expressiveness=args.expressiveness, landmarks=True if args.landmarks else None,
+                                  tracking=not args.detect_every_frame)
         with Analyzer(options) as analyzer:
             if kind == "image":
                 output = _images(analyzer, [source], args, folder=False, say=say)

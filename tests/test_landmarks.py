@@ -43,8 +43,8 @@ def _check_face(detection, mesh):
     inside = ((mesh.points[:, 0] > box.x - margin) & (mesh.points[:, 0] < box.x + box.width + margin)
               & (mesh.points[:, 1] > box.y - margin) & (mesh.points[:, 1] < box.y + box.height + margin))
     assert inside.all()
-    for eye, mouth in zip(EYES, MOUTH):  # upright photos: eyes above the nose tip above the mouth
-        assert mesh.points[eye, 1] < mesh.points[NOSE, 1] < max(mesh.points[m, 1] for m in MOUTH[:2]) + 1
+    for eye in EYES:  # upright photos: eyes above the nose tip, the nose tip above the mouth
+        assert mesh.points[eye, 1] < mesh.points[NOSE, 1] < max(mesh.points[m, 1] for m in MOUTH) + 1
     assert mesh.points[33, 0] < mesh.points[263, 0]  # the person's right eye is on the image's left
     # the mesh's eye corners lie near BlazeFace's eye keypoints
     eye_centre = (mesh.points[33, :2] + mesh.points[133, :2]) / 2
