@@ -19,6 +19,8 @@ AGREEMENT_MIN = 0.95  # top-1 agreement of an int8 file with its fp32 source on 
 CHAIN_OVERHEAD_MAX = 2.5  # Analyzer.analyze per frame at most this many times its detector + expression model runs
 # (measured in development: 1.3-1.7 on 480p-720p frames with a face, 2.0 on 1080p frames, where the full-frame
 # colour conversion before the detector's downscale dominates)
+LANDMARK_COST_MAX = 1.0  # landmarks, tracking and facial activity may add per face-frame at most the detector's own
+# time per frame (issue 10): with tracking the landmark model replaces most detector runs
 GATED_PRECISIONS = ("int8",)  # fp16 and dynamic files are measured and reported, not gated
 
 
