@@ -64,7 +64,8 @@ class AnalyzerOptions:
         verify_model_hash: check each model file against the size and sha256 in its manifest when it is opened
             (False for a model edited on purpose).
         landmarks: run the face-mesh landmark model on every face (``Face.landmarks``): True always, False never,
-            None (default) only in ``analyze_video`` when the expressiveness method needs them.
+            None (default) only in ``analyze_video`` when the expressiveness method needs them (and then the
+            report's faces do not carry them: only the verdict and the per-frame activity use them).
         expressiveness: "facial-activity" (from landmarks; ``runtime.expressiveness.activity``) or
             "emotion-intensity" (from the emotion model); ``expressiveness_model`` replaces both when given.
         tracking: with landmarks in videos and streams, take the next frame's crop from this frame's landmarks and
@@ -238,7 +239,8 @@ class Analyzer:
         Raises:
             FileNotFoundError: the video does not exist. ValueError: it cannot be opened as video, or bad args.
         """
-        session = StreamSession(self, smoothing, landmarks=self._video_landmarks(), verdict=True)
+        session = StreamSession(self, smoothing, landmarks=self._video_landmarks(), verdict=True,
+                                keep_landmarks=bool(self.options.landmarks))
         reader = FrameReader(source, frame_skip, max_frames)
         frames: Iterable = progress_bar(reader) if progress else reader
         timeline: list[FrameResult] = []

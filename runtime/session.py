@@ -35,10 +35,12 @@ class StreamSession:
         smoothing: EMA factor in (0, 1] for the primary face's probabilities (None: raw).
         landmarks: run the landmark model on each face (and track faces when the analyzer's options say so).
         verdict: keep what ``verdict`` needs at the end of a video (the expressiveness model's output per frame).
+        keep_landmarks: leave the landmarks on the faces of the results (False when they are computed only for
+            the verdict: the session keeps the followed person's, and the timeline and its JSON stay small).
     """
 
     def __init__(self, analyzer: Analyzer, smoothing: float | None = None, landmarks: bool = False,
-                 verdict: bool = False) -> None:
+                 verdict: bool = False, keep_landmarks: bool = True) -> None:
         check_smoothing(smoothing)
         self._analyzer = analyzer
         self.smoothing = smoothing
@@ -53,6 +55,7 @@ class StreamSession:
         self.non_neutral: list[float | None] = []
         self._model_probs: list[np.ndarray] = []  # the expressiveness model's, per frame with a face
         self._verdict = verdict
+        self._keep_landmarks = keep_landmarks
 
     def frame(self, index: int, timestamp: float | None, frame: np.ndarray) -> tuple[FrameResult, np.ndarray | None]:
         """The FrameResult of the next frame, and the crop of its primary (largest) face (None without a face)."""
@@ -68,6 +71,8 @@ class StreamSession:
             self.followed.append(face.landmarks if face is not None else None)
             neutral = None if face is None or self._neutral is None else 1.0 - face.emotion.probabilities[self._neutral]
             self.non_neutral.append(neutral)
+            if not self._keep_landmarks:
+                faces = [replace(f, landmarks=None) for f in faces]
         if self._verdict and self._analyzer.expressiveness is not None and crops:
             self._model_probs.append(self._analyzer.expressiveness.predict([crops[0]])[0])
         return FrameResult(index, timestamp, tuple(faces)), (crops[0] if crops else None)
