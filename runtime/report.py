@@ -1,6 +1,9 @@
 """Per-video summaries: the timeline, emotion distribution, dominant emotion and expressiveness level.
 
-Expressiveness without a dedicated model (``method="emotion-intensity"``): the score is
+Expressiveness by default (``method="facial-activity"``): how much the face moves relative to itself, from its
+landmarks (``runtime.expressiveness.activity``, where the measure and its reasoning are documented).
+
+The emotion-model heuristic (``method="emotion-intensity"``, selectable): the score is
 ``2 * mean(1 - P(Neutral)) - 1`` over the frames with a face, in [-1, 1], and the level follows the same
 thresholds as the interview data's labels (Reserved < -0.3 <= Balanced <= 0.3 < Expressive). A candidate whose
 face the emotion model reads as neutral most of the time comes out Reserved. It is a heuristic derived from

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-ANALYSIS_SCHEMA = "fer-edge/analysis/1"  # the JSON shape of results (README, "JSON output"); bump on any change
+ANALYSIS_SCHEMA = "fer-edge/analysis/2"  # the JSON shape of results (README, "JSON output"); bump on any change
+# (2: faces may carry landmark_score and landmarks; frames carry activity; expressiveness components and reason)
 
 
 @dataclass(frozen=True)
