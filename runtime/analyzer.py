@@ -72,6 +72,8 @@ class AnalyzerOptions:
             run the detector only when a face is lost, every ``redetect_every`` frames, or on a scene cut
             (False: detect on every frame).
         redetect_every: the detector's interval while tracking, in analyzed frames.
+        level_faces: turn a face whose eyes are rolled by more than ``LEVEL_BEYOND_DEGREES`` (10) upright before the
+            emotion crop, as FER-2013's faces are (measured in ``runtime.preprocess``; False: axis-aligned crops).
     """
 
     emotion_model: Path | None = None
@@ -88,6 +90,7 @@ class AnalyzerOptions:
     expressiveness: str = FACIAL_ACTIVITY
     tracking: bool = True
     redetect_every: int = DEFAULT_REDETECT_EVERY
+    level_faces: bool = True
 
     def __post_init__(self) -> None:
         parse_device(self.device)
@@ -126,8 +129,8 @@ class Analyzer:
                                                       self.options.gpu_delegate, verify_hash=verify)
                 _check_task(self.expressiveness, "expressiveness")
             o = self.options
-            self.faces = FaceFinder(FinderOptions(o.detector, o.min_face_size, o.crop_padding, o.max_faces),
-                                    open_landmarks=bool(o.landmarks))
+            finder = FinderOptions(o.detector, o.min_face_size, o.crop_padding, o.max_faces, o.level_faces)
+            self.faces = FaceFinder(finder, open_landmarks=bool(o.landmarks))
         except Exception:
             self.close()
             raise

@@ -3,6 +3,7 @@ each face with the crop the expression model reads. ``Analyzer`` owns one ``Face
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, replace
 
@@ -10,7 +11,8 @@ import numpy as np
 
 from runtime.detection import DetectorOptions, create_detector
 from runtime.landmarks import MIN_PRESENCE, FaceLandmarker, Roi, roi_from_detection
-from runtime.preprocess import crop, expand_box, to_bgr
+from runtime.landmarks.geometry import LEFT_EYE_KEYPOINT, RIGHT_EYE_KEYPOINT, rotation
+from runtime.preprocess import LEVEL_BEYOND_DEGREES, crop, expand_box, level_crop, to_bgr
 from runtime.results import Box, Classification, Face
 from runtime.tracking import DETECT, FOLLOW_AND_DETECT, NEW_FACE_IOU, FaceTracker, Track
 
@@ -26,6 +28,7 @@ class FinderOptions:
     min_face_size: int
     crop_padding: float
     max_faces: int | None
+    level_faces: bool = True
 
 
 class FaceFinder:
@@ -54,12 +57,17 @@ class FaceFinder:
                 self._landmarker = FaceLandmarker(threads=self.options.detector.threads)
             return self._landmarker
 
-    def _found(self, bgr: np.ndarray, face: Face, roi: Roi | None) -> Found | None:
-        """A face with its emotion crop (and its landmarks from ``roi``), or None when it is too small or empty."""
+    def _found(self, bgr: np.ndarray, face: Face, roi: Roi | None, roll: float) -> Found | None:
+        """A face with its emotion crop (and its landmarks from ``roi``), or None when it is too small or empty.
+        ``roll``: the face's roll in radians (from its eyes); beyond ``LEVEL_BEYOND_DEGREES`` the crop is levelled."""
         box = face.box
         if min(box.width, box.height) < self.options.min_face_size:
             return None
-        face_crop = crop(bgr, expand_box((box.x, box.y, box.width, box.height), self.options.crop_padding, bgr.shape))
+        bounds = (box.x, box.y, box.width, box.height)
+        if self.options.level_faces and abs(math.degrees(roll)) > LEVEL_BEYOND_DEGREES:
+            face_crop = level_crop(bgr, bounds, self.options.crop_padding, roll)
+        else:
+            face_crop = crop(bgr, expand_box(bounds, self.options.crop_padding, bgr.shape))
         if face_crop.size == 0:
             return None
         if roi is not None:
@@ -73,11 +81,13 @@ class FaceFinder:
         bgr = to_bgr(frame)  # to_bgr validates the frame
         found = []
         for detection in self.detector.detect(bgr):
-            box = detection.box
-            roi = None
-            if landmarks and len(detection.keypoints) >= 2:
-                roi = roi_from_detection((box.x, box.y, box.width, box.height), detection.keypoints)
-            if (item := self._found(bgr, Face(box, detection.score, EMPTY), roi)) is None:
+            box, keypoints = detection.box, detection.keypoints
+            roi, roll = None, 0.0
+            if len(keypoints) > LEFT_EYE_KEYPOINT:
+                roll = rotation(keypoints[RIGHT_EYE_KEYPOINT], keypoints[LEFT_EYE_KEYPOINT])
+                if landmarks:
+                    roi = roi_from_detection((box.x, box.y, box.width, box.height), keypoints)
+            if (item := self._found(bgr, Face(box, detection.score, EMPTY), roi, roll)) is None:
                 continue
             found.append(item)
             if self.options.max_faces and len(found) >= self.options.max_faces:
@@ -120,7 +130,7 @@ class FaceFinder:
             x0, y0 = max(box.x, 0.0), max(box.y, 0.0)
             box = Box(x0, y0, min(box.x + box.width, width) - x0, min(box.y + box.height, height) - y0)
             face = Face(box, track.detection_score, EMPTY, _frozen(mesh.points), mesh.score)
-            if (item := self._found(bgr, face, None)) is None:
+            if (item := self._found(bgr, face, None, following.roi.angle)) is None:
                 return None
             found.append(item)
             tracks.append(following)

@@ -116,3 +116,22 @@ def test_mediapipe_reference_is_not_imported_at_run_time(photo, converted):
     with Analyzer.from_model_path(converted / "tiny_int8.tflite", landmarks=True) as analyzer:
         analyzer.analyze(photo)
     assert "mediapipe" not in sys.modules or "runtime.detection.mediapipe_engine" in sys.modules
+
+
+def test_rolled_faces_are_levelled_before_the_emotion_crop(converted, photo):
+    """The sample photo turned by 30 degrees: the levelled emotion crop looks like the upright one; the axis-aligned
+    crop of the same face does not (LEVEL_BEYOND_DEGREES; an upright face's crop is unchanged)."""
+    height, width = photo.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), ROTATION_DEGREES, 1.0)
+    rotated = cv2.warpAffine(photo, turn, (width, height), borderMode=cv2.BORDER_REFLECT)
+
+    def small(crop: np.ndarray) -> np.ndarray:
+        return cv2.resize(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), (48, 48), interpolation=cv2.INTER_AREA).ravel()
+
+    model = converted / "tiny_int8.tflite"
+    with Analyzer.from_model_path(model) as levelled, Analyzer.from_model_path(model, level_faces=False) as plain:
+        upright = small(levelled.crop_face(photo))
+        assert np.array_equal(upright, small(plain.crop_face(photo)))
+        similar = np.corrcoef(upright, small(levelled.crop_face(rotated)))[0, 1]
+        unlevelled = np.corrcoef(upright, small(plain.crop_face(rotated)))[0, 1]
+    assert similar > unlevelled + 0.1
