@@ -69,8 +69,10 @@ class Face:
     """A detected face and its expression.
 
     Attributes:
-        box: where the face is, in pixels (the detector's box, before the crop padding).
-        detection_score: the detector's confidence in [0, 1].
+        box: where the face is, in pixels (the detector's box, before the crop padding; moved with the landmarks
+            between detector runs when tracked).
+        detection_score: the detector's confidence in [0, 1] (for a face tracked by its landmarks in a video, that
+            of the detection the track started from; ``landmark_score`` is the frame's own).
         emotion: the emotion probabilities; ``emotion.top`` is the top emotion.
         landmarks: with ``AnalyzerOptions(landmarks=True)``, MediaPipe's 468 face-mesh points (x, y, z) in frame
             pixels (z at the scale of x, smaller is nearer the camera), a read-only float32 array (468, 3) that
