@@ -65,7 +65,7 @@ class AnalyzerOptions:
             (False for a model edited on purpose).
         landmarks: run the face-mesh landmark model on every face (``Face.landmarks``): True always, False never,
             None (default) only in ``analyze_video`` when the expressiveness method needs them (and then the
-            report's faces do not carry them: only the verdict and the per-frame activity use them).
+            report's faces carry neither them nor their score: only the verdict and the per-frame activity use them).
         expressiveness: "facial-activity" (from landmarks; ``runtime.expressiveness.activity``) or
             "emotion-intensity" (from the emotion model); ``expressiveness_model`` replaces both when given.
         tracking: with landmarks in videos and streams, take the next frame's crop from this frame's landmarks and

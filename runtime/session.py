@@ -35,8 +35,9 @@ class StreamSession:
         smoothing: EMA factor in (0, 1] for the primary face's probabilities (None: raw).
         landmarks: run the landmark model on each face (and track faces when the analyzer's options say so).
         verdict: keep what ``verdict`` needs at the end of a video (the expressiveness model's output per frame).
-        keep_landmarks: leave the landmarks on the faces of the results (False when they are computed only for
-            the verdict: the session keeps the followed person's, and the timeline and its JSON stay small).
+        keep_landmarks: leave the landmarks (and their score) on the faces of the results (False when they are
+            computed only for the verdict: the session keeps the followed person's, and the timeline and its JSON
+            keep the face shape of images).
     """
 
     def __init__(self, analyzer: Analyzer, smoothing: float | None = None, landmarks: bool = False,
@@ -72,7 +73,7 @@ class StreamSession:
             neutral = None if face is None or self._neutral is None else 1.0 - face.emotion.probabilities[self._neutral]
             self.non_neutral.append(neutral)
             if not self._keep_landmarks:
-                faces = [replace(f, landmarks=None) for f in faces]
+                faces = [replace(f, landmarks=None, landmark_score=None) for f in faces]
         if self._verdict and self._analyzer.expressiveness is not None and crops:
             self._model_probs.append(self._analyzer.expressiveness.predict([crops[0]])[0])
         return FrameResult(index, timestamp, tuple(faces)), (crops[0] if crops else None)

@@ -82,6 +82,8 @@ def test_too_few_face_frames_give_no_level_and_the_reason():
     verdict = expressiveness_from_activity(short)
     assert verdict.level is None and verdict.reason == short.reason
     assert act.video_activity(sequence(60, lively=True), 1 / FPS).score is not None
+    sparse = act.video_activity(sequence(9, lively=True), 1.0)  # 9 s, but 9 frames: too few to measure spreads
+    assert sparse.score is None and "9 analyzed frames" in sparse.reason
 
 
 def test_no_face_at_all():

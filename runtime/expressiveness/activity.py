@@ -43,7 +43,8 @@ emotion model's reading 0.15 each, mouth 0.10 (everybody's mouth moves when they
 every component over the typical face is one unit, the standard deviation of the interview scores (z-scores), so
 the level follows the seed's thresholds on that scale (Reserved < -0.3 <= Balanced <= 0.3 < Expressive).
 
-Too little face (under ``MIN_FACE_SECONDS`` of frames with landmarks) gives no level, with the reason.
+Too little face (under ``MIN_FACE_SECONDS`` of frames with landmarks, or fewer than ``MIN_FACE_FRAMES`` analyzed
+frames) gives no level, with the reason.
 Everything here is plain numpy; nothing needs a model.
 """
 
@@ -56,6 +57,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 MIN_FACE_SECONDS = 2.0
+MIN_FACE_FRAMES = 10  # spreads and percentiles of fewer frames say little, however far apart they were sampled
 SMILE_THRESHOLD = 0.08  # eye-corner-distance units above the person's resting smile (about 7 mm)
 NEUTRAL_PERCENTILE = 10  # the face at rest: this percentile of a feature over the video
 LOG_CLIP = 3.0
@@ -239,9 +241,14 @@ def video_activity(
         raise ValueError(f"{len(non_neutral)} non-neutral values for {len(landmarks)} frames")
     present = [i for i, points in enumerate(landmarks) if points is not None]
     face_seconds = len(present) * seconds_per_frame
-    if face_seconds < MIN_FACE_SECONDS:
-        reason = ("no face with landmarks was found" if not present else
-                  f"only {face_seconds:.1f} s of face with landmarks (at least {MIN_FACE_SECONDS:.0f} s are needed)")
+    reason = None
+    if not present:
+        reason = "no face with landmarks was found"
+    elif face_seconds < MIN_FACE_SECONDS:
+        reason = f"only {face_seconds:.1f} s of face with landmarks (at least {MIN_FACE_SECONDS:.0f} s are needed)"
+    elif len(present) < MIN_FACE_FRAMES:
+        reason = f"only {len(present)} analyzed frames with a face (at least {MIN_FACE_FRAMES} are needed)"
+    if reason is not None:
         return Activity(None, per_frame=(None,) * len(landmarks), reason=reason)
     features = frame_features(np.stack([landmarks[i] for i in present]))
     emotion = None
