@@ -1,6 +1,6 @@
 """Measures whether levelling the eyes before the emotion crop helps: FER-2013 faces are registered upright.
 
-Each FER-2013 face (48x48) is enlarged into a larger canvas (as ``measure_crop_padding.py`` does), turned by a roll
+Each FER-2013 face (48x48) is enlarged into a larger canvas (``measure_crop_padding.embed``), turned by a roll
 angle, and found again by BlazeFace. Two crops of the same square (the detector's box, ``DEFAULT_CROP_PADDING``) go
 to the emotion model: axis-aligned, as the Analyzer crops today, and rotated by the angle of BlazeFace's eye
 keypoints so that the eyes are level (``runtime.preprocess.level_crop``), always or only beyond a roll threshold
@@ -16,12 +16,9 @@ import json
 import math
 from pathlib import Path
 
-import cv2
 import numpy as np
+from measure_crop_padding import embed, sampled_faces  # beside this script (scripts/ is on the path when run)
 
-from convert.data.calibration import stratified_sample
-from convert.data.fer2013 import load_fer2013
-from convert.data.paths import default_fer2013
 from runtime.classifier import ExpressionModel
 from runtime.detection import DetectorOptions, create_detector
 from runtime.landmarks.geometry import rotation
@@ -30,27 +27,12 @@ from runtime.preprocess import DEFAULT_CROP_PADDING, crop, expand_box, level_cro
 
 ROLLS = (0.0, 15.0, -15.0, 30.0, -30.0)
 THRESHOLDS = (5.0, 10.0)  # level only faces whose estimated roll is beyond this many degrees
-FACE_SIDE, CANVAS = 192, 384
-
-
-def embed(face: np.ndarray, roll: float) -> np.ndarray:
-    big = cv2.resize(face, (FACE_SIDE, FACE_SIDE), interpolation=cv2.INTER_CUBIC)
-    border = (CANVAS - FACE_SIDE) // 2
-    canvas = cv2.copyMakeBorder(big, border, border, border, border, cv2.BORDER_REPLICATE)
-    if roll:
-        turn = cv2.getRotationMatrix2D((CANVAS / 2, CANVAS / 2), roll, 1.0)
-        canvas = cv2.warpAffine(canvas, turn, (CANVAS, CANVAS), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=default_model_dir() / "emotion_cnn_int8.tflite")
-    parser.add_argument("--data", type=Path, default=default_fer2013())
-    parser.add_argument("--split", default="PublicTest")
-    parser.add_argument("--count", type=int, default=1500)
-    args = parser.parse_args(argv)
-    faces = stratified_sample(load_fer2013(args.data, (args.split,))[args.split], args.count, seed=0)
+    args, faces = sampled_faces(parser, argv)
     model = ExpressionModel(args.model)
     result: dict = {"model": args.model.name, "split": args.split, "faces": len(faces),
                     "direct_accuracy": float(np.mean(model.predict(faces.images).argmax(1) == faces.labels)),
