@@ -10,102 +10,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from runtime import seed
-from runtime.backends import Device, parse_device
 from runtime.classifier import ExpressionModel
-from runtime.detection import DetectorOptions, FaceDetector
+from runtime.detection import FaceDetector
+from runtime.expressiveness.head import HEAD_SUFFIX, ActivityHead, load_head
 from runtime.faces import FaceFinder, FinderOptions, Found
+from runtime.options import EXPRESSIVENESS_METHODS, MIN_FACE_SIZE, AnalyzerOptions
 from runtime.paths import default_model_dir
-from runtime.preprocess import DEFAULT_CROP_PADDING
-from runtime.report import (
-    EMOTION_INTENSITY,
-    FACIAL_ACTIVITY,
-    FrameResult,
-    VideoReport,
-    summarize,
-)
+from runtime.report import FrameResult, VideoReport, summarize
 from runtime.results import Classification, Face
 from runtime.session import StreamSession
-from runtime.tracking import DEFAULT_REDETECT_EVERY, FaceTracker
-from runtime.video import FrameReader, check_count, check_fps, progress_bar
+from runtime.tracking import FaceTracker
+from runtime.video import FrameReader, check_fps, progress_bar
 
 log = logging.getLogger(__name__)
 
 DEFAULT_EMOTION_MODEL = "emotion_cnn_int8.tflite"
-
-
-# Measured (scripts/measure_small_inputs.py, the README's "Small inputs"): FER-2013 faces shrunk to a side of 20 px
-# are read as their label 37% of the time (62% at 48 px; 32% at 16 px, chance 14%), and most false faces in noise
-# images have boxes under 20 px. Smaller faces are not worth an answer.
-MIN_FACE_SIZE = 20
-EXPRESSIVENESS_METHODS = (FACIAL_ACTIVITY, EMOTION_INTENSITY)
 ASSUMED_FPS = 30.0  # for the facial-activity minimum of face seconds when a video gives no frame rate
-
-
-@dataclass(frozen=True)
-class AnalyzerOptions:
-    """How the Analyzer is built.
-
-    Attributes:
-        emotion_model: a .tflite/.onnx file written by fer-convert (default: the shipped small CNN, int8).
-        expressiveness_model: optional 3-class model; when None the level is derived from the emotions.
-        detector: face-detector options (model, engine, minimum score).
-        device: "cpu", "gpu" or "auto" for the expression models (auto falls back to CPU with a warning).
-        threads: inference threads per model (None: the engine's default).
-        gpu_delegate: TFLite GPU delegate library, for device gpu/auto with .tflite models.
-        max_faces: keep at most this many faces per frame, largest first (None: all).
-        crop_padding: the square crop grows the detector's box by this fraction of its side.
-        min_face_size: faces whose box is smaller than this many pixels (shorter side) are ignored (MIN_FACE_SIZE).
-        verify_model_hash: check each model file against the size and sha256 in its manifest when it is opened
-            (False for a model edited on purpose).
-        landmarks: run the face-mesh landmark model on every face (``Face.landmarks``): True always, False never,
-            None (default) only in ``analyze_video`` when the expressiveness method needs them (and then the
-            report's faces carry neither them nor their score: only the verdict and the per-frame activity use them).
-        expressiveness: "facial-activity" (from landmarks; ``runtime.expressiveness.activity``) or
-            "emotion-intensity" (from the emotion model); ``expressiveness_model`` replaces both when given.
-        tracking: with landmarks in videos and streams, take the next frame's crop from this frame's landmarks and
-            run the detector only when a face is lost, every ``redetect_every`` frames, or on a scene cut
-            (False: detect on every frame).
-        redetect_every: the detector's interval while tracking, in analyzed frames.
-        level_faces: turn a face whose eyes are rolled by more than ``LEVEL_BEYOND_DEGREES`` (10) upright before the
-            emotion crop, as FER-2013's faces are (measured in ``runtime.preprocess``; False: axis-aligned crops).
-    """
-
-    emotion_model: Path | None = None
-    expressiveness_model: Path | None = None
-    detector: DetectorOptions = field(default_factory=DetectorOptions)
-    device: Device | str = Device.CPU
-    threads: int | None = None
-    gpu_delegate: str | None = None
-    max_faces: int | None = None
-    crop_padding: float = DEFAULT_CROP_PADDING
-    min_face_size: int = MIN_FACE_SIZE
-    verify_model_hash: bool = True
-    landmarks: bool | None = None
-    expressiveness: str = FACIAL_ACTIVITY
-    tracking: bool = True
-    redetect_every: int = DEFAULT_REDETECT_EVERY
-    level_faces: bool = True
-
-    def __post_init__(self) -> None:
-        parse_device(self.device)
-        if self.expressiveness not in EXPRESSIVENESS_METHODS:
-            raise ValueError(f"expressiveness must be one of {EXPRESSIVENESS_METHODS}, got {self.expressiveness!r}")
-        if self.landmarks is False and self.expressiveness == FACIAL_ACTIVITY and self.expressiveness_model is None:
-            raise ValueError("facial-activity expressiveness needs landmarks: leave landmarks None or True, or choose "
-                             f"expressiveness={EMOTION_INTENSITY!r}")
-        check_count(self.redetect_every, "redetect_every")
-        if self.max_faces is not None and self.max_faces < 1:
-            raise ValueError(f"max_faces must be >= 1 or None, got {self.max_faces}")
-        if isinstance(self.min_face_size, bool) or not isinstance(self.min_face_size, int) or self.min_face_size < 1:
-            raise ValueError(f"min_face_size must be a whole number of pixels >= 1, got {self.min_face_size!r}")
-        if not 0.0 <= self.crop_padding <= 2.0:
-            raise ValueError(f"crop_padding must lie in [0, 2], got {self.crop_padding}")
+__all__ = ["EXPRESSIVENESS_METHODS", "MIN_FACE_SIZE", "Analyzer", "AnalyzerOptions"]  # options live in runtime.options
 
 
 class Analyzer:
@@ -120,13 +47,15 @@ class Analyzer:
         device, threads = self.options.device, self.options.threads
         verify = self.options.verify_model_hash
         self.emotion = ExpressionModel(model, device, threads, self.options.gpu_delegate, verify_hash=verify)
-        self.expressiveness: ExpressionModel | None = None
+        self.expressiveness: ExpressionModel | ActivityHead | None = None  # a 3-class model or a trained head
         self.faces: FaceFinder | None = None
         try:
             _check_task(self.emotion, "emotion")
-            if self.options.expressiveness_model is not None:
-                self.expressiveness = ExpressionModel(self.options.expressiveness_model, device, threads,
-                                                      self.options.gpu_delegate, verify_hash=verify)
+            if (path := self.options.expressiveness_model) is not None and Path(path).suffix == HEAD_SUFFIX:
+                self.expressiveness = load_head(path)
+            elif path is not None:
+                self.expressiveness = ExpressionModel(path, device, threads, self.options.gpu_delegate,
+                                                      verify_hash=verify)
                 _check_task(self.expressiveness, "expressiveness")
             o = self.options
             finder = FinderOptions(o.detector, o.min_face_size, o.crop_padding, o.max_faces, o.level_faces)
@@ -143,6 +72,12 @@ class Analyzer:
     @property
     def labels(self) -> tuple[str, ...]:
         return self.emotion.labels
+
+    @property
+    def _video_landmarks(self) -> bool:
+        """Landmarks for a video report: as the options say, else when the verdict comes from facial activity."""
+        landmarks = self.options.landmarks
+        return self.options.verdict_needs_landmarks if landmarks is None else landmarks
 
     @property
     def detector(self) -> FaceDetector | None:
@@ -242,7 +177,7 @@ class Analyzer:
         Raises:
             FileNotFoundError: the video does not exist. ValueError: it cannot be opened as video, or bad args.
         """
-        session = StreamSession(self, smoothing, landmarks=self._video_landmarks(), verdict=True,
+        session = StreamSession(self, smoothing, landmarks=self._video_landmarks, verdict=True,
                                 keep_landmarks=bool(self.options.landmarks))
         reader = FrameReader(source, frame_skip, max_frames)
         frames: Iterable = progress_bar(reader) if progress else reader
@@ -263,12 +198,6 @@ class Analyzer:
             warnings=(*notes, *reader.warnings),
         )
 
-    def _video_landmarks(self) -> bool:
-        """Landmarks for a video report: as the options say, else when the verdict comes from facial activity."""
-        if self.options.landmarks is not None:
-            return self.options.landmarks
-        return self.expressiveness is None and self.options.expressiveness == FACIAL_ACTIVITY
-
     # ---- the seed's API, kept for existing callers ----
 
     def predict_facial_expression_batch(self, image_batch: Sequence[np.ndarray]) -> tuple[list[str], int]:
@@ -283,7 +212,7 @@ class Analyzer:
 
     def close(self) -> None:
         for part in (self.emotion, self.expressiveness, self.faces):
-            if part is not None:
+            if part is not None and not isinstance(part, ActivityHead):
                 part.close()
 
     def __enter__(self) -> Analyzer:

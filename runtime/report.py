@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from runtime.expressiveness.activity import Activity
+from runtime.expressiveness.head import ActivityHead
 from runtime.manifest import EXPRESSIVENESS_LABELS
 from runtime.results import Face
 
@@ -128,6 +129,15 @@ def expressiveness_from_activity(activity: Activity) -> Expressiveness:
     """The facial-activity verdict (``runtime.expressiveness.activity``): level by the seed's thresholds."""
     level = None if activity.score is None else level_for_score(activity.score)
     return Expressiveness(level, activity.score, FACIAL_ACTIVITY, dict(activity.components), activity.reason)
+
+
+def expressiveness_from_head(activity: Activity, head: ActivityHead) -> Expressiveness:
+    """A trained head's verdict on the facial-activity components (``method="model:<file>"``); no level when the
+    components could not be measured."""
+    if activity.score is None:
+        return Expressiveness(None, None, f"model:{head.name}", reason=activity.reason)
+    score = head.score(activity.components)
+    return Expressiveness(level_for_score(score), score, f"model:{head.name}", dict(activity.components))
 
 
 def expressiveness_from_model(probabilities: np.ndarray, model_name: str) -> Expressiveness:

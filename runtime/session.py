@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from runtime.classifier import ExpressionModel
 from runtime.expressiveness.activity import Activity, PersonFollower, video_activity
+from runtime.expressiveness.head import ActivityHead
 from runtime.report import (
     FACIAL_ACTIVITY,
     NEUTRAL,
@@ -17,6 +19,7 @@ from runtime.report import (
     FrameResult,
     expressiveness_from_activity,
     expressiveness_from_emotions,
+    expressiveness_from_head,
     expressiveness_from_model,
 )
 from runtime.results import Classification
@@ -74,7 +77,7 @@ class StreamSession:
             self.non_neutral.append(neutral)
             if not self._keep_landmarks:
                 faces = [replace(f, landmarks=None, landmark_score=None) for f in faces]
-        if self._verdict and self._analyzer.expressiveness is not None and crops:
+        if self._verdict and isinstance(self._analyzer.expressiveness, ExpressionModel) and crops:
             self._model_probs.append(self._analyzer.expressiveness.predict([crops[0]])[0])
         return FrameResult(index, timestamp, tuple(faces)), (crops[0] if crops else None)
 
@@ -94,6 +97,8 @@ class StreamSession:
         activity = self.activity(seconds_per_frame) if self.landmarks else None
         if activity is not None:
             timeline = [replace(result, activity=value) for result, value in zip(timeline, activity.per_frame)]
+        if isinstance(analyzer.expressiveness, ActivityHead) and activity is not None:
+            return timeline, expressiveness_from_head(activity, analyzer.expressiveness)
         if analyzer.expressiveness is not None:
             return timeline, expressiveness_from_model(np.asarray(self._model_probs), analyzer.expressiveness.path.name)
         if activity is not None and analyzer.options.expressiveness == FACIAL_ACTIVITY:

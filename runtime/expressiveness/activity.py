@@ -204,20 +204,26 @@ def components(features: FrameFeatures, non_neutral: np.ndarray | None) -> dict[
     return result
 
 
-def score(parts: dict[str, float]) -> float:
-    """The documented combination on the interview scale: weighted ``log2(value / typical)``, clipped, over the
-    components present (weights renormalized when the emotion model's reading is absent)."""
-    total = sum(WEIGHTS[name] for name in parts if name in WEIGHTS)
-    value = 0.0
-    for name, weight in WEIGHTS.items():
+def log_ratios(parts: dict[str, float]) -> dict[str, float]:
+    """Each component present as ``log2(value / typical)``, clipped to +-``LOG_CLIP`` (the measure's scale; a share
+    gets ``SHARE_FLOOR`` added first, so that 0% is finite)."""
+    ratios = {}
+    for name, typical in TYPICAL.items():
         if name not in parts:
             continue
-        typical, measured = TYPICAL[name], parts[name]
+        measured = parts[name]
         if name == "smiling":
             typical, measured = typical + SHARE_FLOOR, measured + SHARE_FLOOR
-        ratio = math.log2(max(measured, 1e-9) / typical)
-        value += weight * max(-LOG_CLIP, min(LOG_CLIP, ratio))
-    return SCORE_PER_DOUBLING * value / total
+        ratios[name] = max(-LOG_CLIP, min(LOG_CLIP, math.log2(max(measured, 1e-9) / typical)))
+    return ratios
+
+
+def score(parts: dict[str, float]) -> float:
+    """The documented combination on the interview scale: weighted ``log_ratios``, over the components present
+    (weights renormalized when the emotion model's reading is absent)."""
+    ratios = log_ratios(parts)
+    total = sum(WEIGHTS[name] for name in ratios)
+    return SCORE_PER_DOUBLING * sum(WEIGHTS[name] * value for name, value in ratios.items()) / total
 
 
 def video_activity(
