@@ -166,6 +166,21 @@ def manifest_path(model_path: str | Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
+def read_json_object(path: Path, what: str) -> dict:
+    """The JSON object in a file (``what`` names the kind of file in messages).
+
+    Raises:
+        ValueError: the file is not valid JSON, or holds something other than an object.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{what} {path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{what} {path} must hold a JSON object")
+    return data
+
+
 def load_manifest(model_path: str | Path) -> Manifest:
     """Reads the manifest beside ``model_path``.
 
@@ -176,12 +191,7 @@ def load_manifest(model_path: str | Path) -> Manifest:
     path = manifest_path(model_path)
     if not path.is_file():
         raise FileNotFoundError(f"no manifest for {model_path}: expected {path} (fer-convert writes one)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"manifest {path} is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ValueError(f"manifest {path} must hold a JSON object")
+    data = read_json_object(path, "manifest")
     try:
         return Manifest.from_dict(data)
     except ValueError as exc:

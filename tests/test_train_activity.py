@@ -97,7 +97,7 @@ def test_trains_on_generated_videos_and_the_runtime_uses_the_head(converted, pho
     assert math.isfinite(verdict.score) and verdict.components
 
 
-@pytest.mark.parametrize("text, match", [("{", "not JSON"), ('{"schema": "x"}', "schema"),
+@pytest.mark.parametrize("text, match", [("{", "not valid JSON"), ("[]", "JSON object"), ('{"schema": "x"}', "schema"),
                                          (json.dumps({"schema": HEAD_SCHEMA, "features": ["loud"], "weights": [1],
                                                       "bias": 0}), "features"),
                                          (json.dumps({"schema": HEAD_SCHEMA, "features": ["smiling"],

@@ -8,12 +8,12 @@ model format, no pickle: a JSON file anyone can read and check.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from runtime.expressiveness.activity import TYPICAL, log_ratios
+from runtime.manifest import read_json_object
 
 HEAD_SCHEMA = "fer-edge/expressiveness-head/1"
 HEAD_SUFFIX = ".json"
@@ -50,11 +50,8 @@ def load_head(path: str | Path) -> ActivityHead:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"expressiveness head not found: {path}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path.name}: not JSON ({exc})") from None
-    if not isinstance(data, dict) or data.get("schema") != HEAD_SCHEMA:
+    data = read_json_object(path, "expressiveness head")
+    if data.get("schema") != HEAD_SCHEMA:
         raise ValueError(f"{path.name}: not an expressiveness head (schema must be {HEAD_SCHEMA!r})")
     features, weights, bias = data.get("features"), data.get("weights"), data.get("bias")
     if not isinstance(features, list) or not features or any(f not in TYPICAL for f in features):
