@@ -48,6 +48,9 @@ def results(pytestconfig: pytest.Config) -> Iterator[Results]:
         machine["note"] = os.environ[NOTE_ENV]
     selection = " ".join(f"-{flag} {value!r}" for flag, value in
                          (("m", pytestconfig.option.markexpr), ("k", pytestconfig.option.keyword)) if value)
+    # a run of single files or tests is partial too: it must not overwrite the full run's latest.md
+    narrowed = [arg for arg in pytestconfig.args if Path(arg.split("::")[0]).resolve() != Path(__file__).parent]
+    selection = " ".join([*narrowed, selection]).strip()
     collected = Results(machine=machine, selection=selection)
     yield collected
     collected.outcomes.update(_outcomes)

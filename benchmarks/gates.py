@@ -29,6 +29,8 @@ BATCH_SPEEDUP_MIN = 1.5  # fer-batch's local engine with 2 workers at least this
 # the other processes than about the engine (one busy process elsewhere caps 2 workers at 2/3 of 2 cores, 1.33x;
 # five of them hand 2 processes twice the CPU share of one, which measured 1.95x on the 2-core AMD EPYC)
 BATCH_GATE_MAX_BUSY_CORES = 0.3
+LANDMARK_COST_MAX = 1.0  # landmarks, tracking and facial activity may add per face-frame at most the detector's own
+# time per frame (issue 10): with tracking the landmark model replaces most detector runs
 GATED_PRECISIONS = ("int8",)  # fp16 and dynamic files are measured and reported, not gated
 
 

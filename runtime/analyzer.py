@@ -10,78 +10,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from runtime.backends import Device, parse_device
+from runtime import seed
 from runtime.classifier import ExpressionModel
-from runtime.detection import DetectorOptions, create_detector
+from runtime.detection import FaceDetector
+from runtime.expressiveness.head import HEAD_SUFFIX, ActivityHead, load_head
+from runtime.faces import FaceFinder, FinderOptions, Found
+from runtime.options import EXPRESSIVENESS_METHODS, MIN_FACE_SIZE, AnalyzerOptions
 from runtime.environment import check_opencv
-from runtime.outputs import write_image
 from runtime.paths import DEFAULT_EMOTION_MODEL, default_model_dir
-from runtime.preprocess import DEFAULT_CROP_PADDING, check_frame, crop, expand_box, to_bgr
-from runtime.report import (
-    FrameResult,
-    VideoReport,
-    expressiveness_from_emotions,
-    expressiveness_from_model,
-    summarize,
-)
+from runtime.report import FrameResult, VideoReport, summarize
 from runtime.results import Classification, Face
-from runtime.video import FrameReader, check_fps, check_smoothing, progress_bar
+from runtime.session import StreamSession
+from runtime.tracking import FaceTracker
+from runtime.video import FrameReader, check_fps, progress_bar
 
 log = logging.getLogger(__name__)
 
-
-
-# Measured (scripts/measure_small_inputs.py, the README's "Small inputs"): FER-2013 faces shrunk to a side of 20 px
-# are read as their label 37% of the time (62% at 48 px; 32% at 16 px, chance 14%), and most false faces in noise
-# images have boxes under 20 px. Smaller faces are not worth an answer.
-MIN_FACE_SIZE = 20
-
-
-@dataclass(frozen=True)
-class AnalyzerOptions:
-    """How the Analyzer is built.
-
-    Attributes:
-        emotion_model: a .tflite/.onnx file written by fer-convert (default: the shipped small CNN, int8).
-        expressiveness_model: optional 3-class model; when None the level is derived from the emotions.
-        detector: face-detector options (model, engine, minimum score).
-        device: "cpu", "gpu" or "auto" for the expression models (auto falls back to CPU with a warning).
-        threads: inference threads per model (None: the engine's default).
-        gpu_delegate: TFLite GPU delegate library, for device gpu/auto with .tflite models.
-        max_faces: keep at most this many faces per frame, largest first (None: all).
-        crop_padding: the square crop grows the detector's box by this fraction of its side.
-        min_face_size: faces whose box is smaller than this many pixels (shorter side) are ignored (MIN_FACE_SIZE).
-        verify_model_hash: check each model file against the size and sha256 in its manifest when it is opened
-            (False for a model edited on purpose).
-        flip_average: read each face as it is and mirrored, and average the emotion probabilities (twice the
-            emotion model's work; its gain is measured in the benchmarks).
-    """
-
-    emotion_model: Path | None = None
-    expressiveness_model: Path | None = None
-    detector: DetectorOptions = field(default_factory=DetectorOptions)
-    device: Device | str = Device.CPU
-    threads: int | None = None
-    gpu_delegate: str | None = None
-    max_faces: int | None = None
-    crop_padding: float = DEFAULT_CROP_PADDING
-    min_face_size: int = MIN_FACE_SIZE
-    verify_model_hash: bool = True
-    flip_average: bool = False
-
-    def __post_init__(self) -> None:
-        parse_device(self.device)
-        if self.max_faces is not None and self.max_faces < 1:
-            raise ValueError(f"max_faces must be >= 1 or None, got {self.max_faces}")
-        if isinstance(self.min_face_size, bool) or not isinstance(self.min_face_size, int) or self.min_face_size < 1:
-            raise ValueError(f"min_face_size must be a whole number of pixels >= 1, got {self.min_face_size!r}")
-        if not 0.0 <= self.crop_padding <= 2.0:
-            raise ValueError(f"crop_padding must lie in [0, 2], got {self.crop_padding}")
+ASSUMED_FPS = 30.0  # for the facial-activity minimum of face seconds when a video gives no frame rate
+__all__ = ["EXPRESSIVENESS_METHODS", "MIN_FACE_SIZE", "Analyzer", "AnalyzerOptions"]  # options live in runtime.options
 
 
 class Analyzer:
@@ -98,15 +49,19 @@ class Analyzer:
         verify = self.options.verify_model_hash
         self.emotion = ExpressionModel(model, device, threads, self.options.gpu_delegate, verify_hash=verify,
                                        flip_average=self.options.flip_average)
-        self.expressiveness: ExpressionModel | None = None
-        self.detector = None
+        self.expressiveness: ExpressionModel | ActivityHead | None = None  # a 3-class model or a trained head
+        self.faces: FaceFinder | None = None
         try:
             _check_task(self.emotion, "emotion")
-            if self.options.expressiveness_model is not None:
-                self.expressiveness = ExpressionModel(self.options.expressiveness_model, device, threads,
-                                                      self.options.gpu_delegate, verify_hash=verify)
+            if (path := self.options.expressiveness_model) is not None and Path(path).suffix == HEAD_SUFFIX:
+                self.expressiveness = load_head(path)
+            elif path is not None:
+                self.expressiveness = ExpressionModel(path, device, threads, self.options.gpu_delegate,
+                                                      verify_hash=verify)
                 _check_task(self.expressiveness, "expressiveness")
-            self.detector = create_detector(self.options.detector)
+            o = self.options
+            finder = FinderOptions(o.detector, o.min_face_size, o.crop_padding, o.max_faces, o.level_faces)
+            self.faces = FaceFinder(finder, open_landmarks=bool(o.landmarks))
         except Exception:
             self.close()
             raise
@@ -120,24 +75,21 @@ class Analyzer:
     def labels(self) -> tuple[str, ...]:
         return self.emotion.labels
 
+    @property
+    def _video_landmarks(self) -> bool:
+        """Landmarks for a video report: as the options say, else when the verdict comes from facial activity."""
+        landmarks = self.options.landmarks
+        return self.options.verdict_needs_landmarks if landmarks is None else landmarks
+
+    @property
+    def detector(self) -> FaceDetector | None:
+        return self.faces.detector if self.faces is not None else None
+
     # ---- frames ----
 
-    def _detect(self, frame: np.ndarray) -> list[tuple[Face, np.ndarray]]:
-        """Detections of one frame with their crops (largest first, filtered)."""
-        bgr = to_bgr(frame)  # to_bgr validates the frame
-        found = []
-        for detection in self.detector.detect(bgr):
-            box = detection.box
-            if min(box.width, box.height) < self.options.min_face_size:
-                continue
-            face_crop = crop(bgr, expand_box((box.x, box.y, box.width, box.height), self.options.crop_padding,
-                                             bgr.shape))
-            if face_crop.size == 0:
-                continue
-            found.append((Face(box, detection.score, _EMPTY), face_crop))
-            if self.options.max_faces and len(found) >= self.options.max_faces:
-                break
-        return found
+    def _detect(self, frame: np.ndarray) -> list[Found]:
+        """Detections of one frame with their crops (largest first, filtered; no landmarks)."""
+        return self.faces.detect(frame)
 
     def analyze(self, frame: np.ndarray) -> list[Face]:
         """All faces of one frame (uint8 BGR, gray or BGRA), largest first; [] when there is none.
@@ -159,12 +111,19 @@ class Analyzer:
         """Faces of many frames; the crops of all frames are classified in one batched call."""
         return [faces for faces, _ in self._analyze_batch(frames)]
 
-    def _analyze_batch(self, frames: Sequence[np.ndarray]) -> list[tuple[list[Face], list[np.ndarray]]]:
-        detected = [self._detect(frame) for frame in frames]
+    def _analyze_batch(self, frames: Sequence[np.ndarray], landmarks: bool | None = None,
+                       tracker: FaceTracker | None = None) -> list[tuple[list[Face], list[np.ndarray]]]:
+        with_landmarks = bool(self.options.landmarks) if landmarks is None else landmarks
+        detected = [self.faces.locate(frame, with_landmarks, tracker) for frame in frames]
         crops = [face_crop for found in detected for _, face_crop in found]
         emotions = iter(self.emotion.classify(crops))
         return [([replace(face, emotion=next(emotions)) for face, _ in found], [c for _, c in found])
                 for found in detected]
+
+    def _frame_faces(self, frame: np.ndarray, landmarks: bool,
+                     tracker: FaceTracker | None) -> tuple[list[Face], list[np.ndarray]]:
+        """One stream frame's faces (classified) and their crops, for ``StreamSession``."""
+        return self._analyze_batch([frame], landmarks, tracker)[0]
 
     def classify(self, face_crops: Sequence[np.ndarray] | np.ndarray) -> list[Classification]:
         """Emotions of faces that are already cropped (e.g. FER-2013's 48x48 faces), one per crop, in order.
@@ -186,23 +145,14 @@ class Analyzer:
             fps: frames per second, for timestamps (None: no timestamps).
             smoothing: EMA factor in (0, 1] applied to the primary face's probabilities over time
                 (1 keeps only the newest frame, smaller values smooth more); None: no smoothing.
-        """
-        check_smoothing(smoothing)
-        check_fps(fps)
-        state: dict = {}
-        for index, frame in enumerate(frames):
-            yield self._frame_result(index, index / fps if fps else None, frame, smoothing, state)[0]
 
-    def _frame_result(self, index: int, timestamp: float | None, frame: np.ndarray, smoothing: float | None,
-                      state: dict | None) -> tuple[FrameResult, np.ndarray | None]:
-        faces, crops = self._analyze_batch([frame])[0]
-        if smoothing is not None and faces and state is not None:
-            current = np.asarray(faces[0].emotion.probabilities)
-            previous = state.get("ema")
-            smoothed = current if previous is None else smoothing * current + (1 - smoothing) * previous
-            state["ema"] = smoothed
-            faces[0] = replace(faces[0], emotion=Classification(self.labels, tuple(float(p) for p in smoothed)))
-        return FrameResult(index, timestamp, tuple(faces)), (crops[0] if crops else None)
+        With ``AnalyzerOptions(landmarks=True)`` faces carry landmarks and are tracked; the per-frame ``activity``
+        needs the whole video's neutral face, so only ``analyze_video`` fills it.
+        """
+        check_fps(fps)
+        session = StreamSession(self, smoothing, landmarks=bool(self.options.landmarks))
+        for index, frame in enumerate(frames):
+            yield session.frame(index, index / fps if fps else None, frame)[0]
 
     def analyze_video(
         self,
@@ -229,28 +179,21 @@ class Analyzer:
         Raises:
             FileNotFoundError: the video does not exist. ValueError: it cannot be opened as video, or bad args.
         """
-        check_smoothing(smoothing)
+        session = StreamSession(self, smoothing, landmarks=self._video_landmarks, verdict=True,
+                                keep_landmarks=bool(self.options.landmarks))
         reader = FrameReader(source, frame_skip, max_frames)
         frames: Iterable = progress_bar(reader) if progress else reader
         timeline: list[FrameResult] = []
-        expressiveness_probs: list[np.ndarray] = []
-        state: dict = {}
         notes: list[str] = []
         for index, timestamp, frame in frames:
             if not timeline and (note := self.too_small(frame)):
                 log.warning("%s: frames of %s", source, note)
                 notes.append(f"frames of {note}")
-            result, primary_crop = self._frame_result(index, timestamp, frame, smoothing, state)
+            result, _ = session.frame(index, timestamp, frame)
             timeline.append(result)
             if on_frame is not None:
                 on_frame(result, frame)
-            if self.expressiveness is not None and primary_crop is not None:
-                expressiveness_probs.append(self.expressiveness.predict([primary_crop])[0])
-        if self.expressiveness is not None:
-            expressiveness = expressiveness_from_model(np.asarray(expressiveness_probs), self.expressiveness.path.name)
-        else:
-            probs = np.array([f.primary.emotion.probabilities for f in timeline if f.primary])
-            expressiveness = expressiveness_from_emotions(probs.reshape(-1, len(self.labels)), self.labels)
+        timeline, expressiveness = session.verdict(timeline, frame_skip / (reader.fps or ASSUMED_FPS))
         return summarize(
             timeline, self.labels, expressiveness, source=str(source), fps=reader.fps,
             frames_read=reader.frames_read, smoothing=smoothing, complete=reader.complete,
@@ -261,33 +204,17 @@ class Analyzer:
 
     def predict_facial_expression_batch(self, image_batch: Sequence[np.ndarray]) -> tuple[list[str], int]:
         """Top emotion of the largest face of each frame that has one, and the count of frames without a face."""
-        results = self.analyze_batch(image_batch)
-        expressions = [faces[0].top_emotion for faces in results if faces]
-        return expressions, len(results) - len(expressions)
+        return seed.predict_facial_expression_batch(self, image_batch)
 
     def crop_face(self, frame: np.ndarray) -> np.ndarray | None:
         """The crop (BGR) of the largest face as the expression model sees it before resizing, or None."""
-        found = self._detect(frame)
-        return found[0][1] if found else None
+        return seed.crop_face(self, frame)
 
-    @staticmethod
-    def write_frame_to_disk(face: np.ndarray, name: str, folder: str | Path) -> Path:
-        """Writes an image (e.g. a crop from `crop_face`) as ``folder/name`` (.png added when no suffix).
-
-        Raises:
-            ValueError: the image is not a uint8 image. OSError: it cannot be written.
-        """
-        check_frame(face, "face")
-        path = Path(folder) / name
-        if not path.suffix:
-            path = path.with_suffix(".png")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_image(path, face)
-        return path
+    write_frame_to_disk = staticmethod(seed.write_frame_to_disk)
 
     def close(self) -> None:
-        for part in (self.emotion, self.expressiveness, self.detector):
-            if part is not None:
+        for part in (self.emotion, self.expressiveness, self.faces):
+            if part is not None and not isinstance(part, ActivityHead):
                 part.close()
 
     def __enter__(self) -> Analyzer:
@@ -295,9 +222,6 @@ class Analyzer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-_EMPTY = Classification(("",), (0.0,))
 
 
 def _check_task(model: ExpressionModel, task: str) -> None:

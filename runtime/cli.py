@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 
 from runtime import version
-from runtime.analyzer import MIN_FACE_SIZE, Analyzer, AnalyzerOptions
+from runtime.analyzer import EXPRESSIVENESS_METHODS, MIN_FACE_SIZE, Analyzer, AnalyzerOptions
 from runtime.annotate import VideoWriter, draw_faces
 from runtime.catalog import list_models, models_table
 from runtime.detection import DetectorOptions
@@ -33,7 +33,7 @@ from runtime.outputs import (
     write_image,
     write_json,
 )
-from runtime.report import FrameResult
+from runtime.report import FACIAL_ACTIVITY, FrameResult
 from runtime.results import analysis_document
 from runtime.summary import image_summary, timeline_csv, video_summary
 from runtime.video import check_source
@@ -51,6 +51,11 @@ def add_analyzer_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flip-average", action="store_true",
                         help="read each face also mirrored and average the two (twice the emotion model's work)")
     parser.add_argument("--expressiveness-model", type=Path, help="3-class expressiveness model")
+    parser.add_argument("--expressiveness", default=FACIAL_ACTIVITY, choices=EXPRESSIVENESS_METHODS,
+                        help="videos: the verdict's method without a model (default facial-activity, from landmarks)")
+    parser.add_argument("--landmarks", action="store_true", help="468 face-mesh landmarks for every face (JSON)")
+    parser.add_argument("--detect-every-frame", action="store_true",
+                        help="videos: run the detector on every frame instead of tracking faces by their landmarks")
     parser.add_argument("--detector", default="auto", help="BlazeFace model: auto, short, full or a .tflite path")
     parser.add_argument("--detector-engine", default="auto", choices=("auto", "litert", "mediapipe"))
     parser.add_argument("--min-score", type=float, default=DEFAULT_MIN_SCORE,
@@ -96,7 +101,8 @@ def analyzer_options(args: argparse.Namespace) -> AnalyzerOptions:
     return AnalyzerOptions(emotion_model=args.model, expressiveness_model=args.expressiveness_model,
                            detector=detector, device=args.device, threads=args.threads, max_faces=args.max_faces,
                            min_face_size=args.min_face_size, verify_model_hash=not args.no_verify_model,
-                           flip_average=args.flip_average)
+                           flip_average=args.flip_average, expressiveness=args.expressiveness,
+                           landmarks=True if args.landmarks else None, tracking=not args.detect_every_frame)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -181,6 +181,18 @@ def json_object(text: str) -> dict[str, Any]:
     return data
 
 
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """The JSON object in a file (``what`` names the kind of file in messages).
+
+    Raises:
+        ValueError: the file is not UTF-8 or valid JSON, or holds something other than an object.
+    """
+    try:
+        return json_object(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{what} {path}: {exc}") from exc
+
+
 def load_manifest(model_path: str | Path) -> Manifest:
     """Reads the manifest beside ``model_path``.
 
@@ -191,12 +203,7 @@ def load_manifest(model_path: str | Path) -> Manifest:
     path = manifest_path(model_path)
     if not path.is_file():
         raise FileNotFoundError(f"no manifest for {model_path}: expected {path} (fer-convert writes one)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"manifest {path} is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ValueError(f"manifest {path} must hold a JSON object")
+    data = read_json_object(path, "manifest")
     try:
         return Manifest.from_dict(data)
     except ValueError as exc:

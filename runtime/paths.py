@@ -4,7 +4,8 @@ The model folder is the first of:
 
 1. ``$FER_EDGE_MODELS``, a folder the user names (for example a checkout's ``models/`` with every variant);
 2. ``runtime/models/`` inside the installed package: the package data a wheel carries (the default emotion models and
-   the face detector), found through the package itself with ``importlib.resources``, so that every kind of install
+   the face detector in ``blazeface/``, the landmark model in ``face_mesh/``), found through the package itself with
+   ``importlib.resources``, so that every kind of install
    (venv, ``--user``, ``--target``, a system Python whose data files land elsewhere) finds it;
 3. ``models/`` beside the ``runtime`` package: a source checkout or an editable install, with every variant.
 
@@ -54,6 +55,11 @@ def resolve_model(model: str | Path) -> Path:
         return folder / path
     raise FileNotFoundError(f"model {str(model)!r} not found: no such file here or in the model folder {folder} "
                             f"(fer-analyze --list-models lists the installed models)")
+
+
+def face_landmark_model() -> Path:
+    """MediaPipe's face-mesh landmark model, ``face_mesh/face_landmark.tflite`` in ``default_model_dir()``."""
+    return default_model_dir() / "face_mesh" / "face_landmark.tflite"
 
 
 def shipped_emotion_models(folder: Path | None = None) -> list[Path]:

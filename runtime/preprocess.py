@@ -18,6 +18,12 @@ from runtime.manifest import Normalization, TensorQuantization
 # int8): padding 0 / 0.1 / 0.15 / 0.2 / 0.3 / 0.5 gave 60.6 / 61.6 / 62.2 / 61.4 / 61.2 / 59.5% against 63.7% on
 # the original 48x48 crops.
 DEFAULT_CROP_PADDING = 0.15
+# FER-2013 faces are registered upright. Measured (scripts/measure_aligned_crops.py, 1,483 PublicTest faces turned by a
+# roll, re-detected, shipped small CNN int8; benchmarks/results/aligned_crops.md): axis-aligned crops 62.2 / 59.2-59.5 /
+# 49.7-49.8% at 0 / +-15 / +-30 degrees; crops turned so that BlazeFace's eye keypoints are level 61.4 / 62.2-62.3 /
+# 60.8% (the keypoints' roll estimate scatters by about 5 degrees (MAD) on upright faces, and resampling costs them);
+# levelled only beyond 10 degrees of estimated roll 61.9 / 61.8-62.0 / 60.6-60.8%. So faces are levelled beyond 10.
+LEVEL_BEYOND_DEGREES = 10.0
 MAX_FRAME_SIDE = 32767  # OpenCV's remap/warpAffine need sides below SHRT_MAX
 
 
@@ -158,6 +164,18 @@ def expand_box(
     x0, y0 = max(0, left), max(0, top)
     x1, y1 = min(width, left + size), min(height, top + size)
     return x0, y0, max(x0, x1), max(y0, y1)
+
+
+def level_crop(frame: np.ndarray, box: tuple[float, float, float, float], padding: float, angle: float) -> np.ndarray:
+    """The square crop of ``expand_box`` (not clamped: edges replicated), turned by ``angle`` radians about the
+    box centre so that a face rolled by that angle (eyes sloping down to the image's right for a positive angle)
+    is upright."""
+    x, y, w, h = box
+    size = max(1, round(max(w, h) * (1.0 + padding)))
+    centre = (x + w / 2.0, y + h / 2.0)
+    matrix = cv2.getRotationMatrix2D(centre, float(np.degrees(angle)), 1.0)
+    matrix[:, 2] += (size / 2.0 - centre[0], size / 2.0 - centre[1])
+    return cv2.warpAffine(frame, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def crop(frame: np.ndarray, bounds: tuple[int, int, int, int]) -> np.ndarray:

@@ -1,6 +1,9 @@
 """Per-video summaries: the timeline, emotion distribution, dominant emotion and expressiveness level.
 
-Expressiveness without a dedicated model (``method="emotion-intensity"``): the score is
+Expressiveness by default (``method="facial-activity"``): how much the face moves relative to itself, from its
+landmarks (``runtime.expressiveness.activity``, where the measure and its reasoning are documented).
+
+The emotion-model heuristic (``method="emotion-intensity"``, selectable): the score is
 ``2 * mean(1 - P(Neutral)) - 1`` over the frames with a face, in [-1, 1], and the level follows the same
 thresholds as the interview data's labels (Reserved < -0.3 <= Balanced <= 0.3 < Expressive). A candidate whose
 face the emotion model reads as neutral most of the time comes out Reserved. It is a heuristic derived from
@@ -15,21 +18,27 @@ from typing import Any
 
 import numpy as np
 
+from runtime.expressiveness.activity import Activity
+from runtime.expressiveness.head import ActivityHead
 from runtime.manifest import EXPRESSIVENESS_LABELS
 from runtime.results import Face
 
 RESERVED_BELOW = -0.3
 EXPRESSIVE_ABOVE = 0.3
 NEUTRAL = "Neutral"
+FACIAL_ACTIVITY, EMOTION_INTENSITY = "facial-activity", "emotion-intensity"
 
 
 @dataclass(frozen=True)
 class FrameResult:
-    """One analyzed frame: its index in the source, time in seconds (None for a live stream without fps), faces."""
+    """One analyzed frame: its index in the source, time in seconds (None for a live stream without fps), faces,
+    and ``activity``: how much the followed face moved from its neutral shape in this frame (1 = a typical talking
+    face; see ``runtime.expressiveness.activity``), None without landmarks."""
 
     index: int
     timestamp: float | None
     faces: tuple[Face, ...]
+    activity: float | None = None
 
     @property
     def primary(self) -> Face | None:
@@ -37,16 +46,28 @@ class FrameResult:
         return self.faces[0] if self.faces else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "timestamp": self.timestamp, "faces": [face.to_dict() for face in self.faces]}
+        return {"index": self.index, "timestamp": self.timestamp, "faces": [face.to_dict() for face in self.faces],
+                "activity": self.activity}
 
 
 @dataclass(frozen=True)
 class Expressiveness:
-    """How expressive the face was over the video: a level, a score in [-1, 1] (None from a model), the method."""
+    """How expressive the face was over the video.
+
+    Attributes:
+        level: Reserved, Balanced or Expressive; None when there is no verdict (``reason`` says why).
+        score: on the interview scores' scale (None from a model).
+        method: "facial-activity", "emotion-intensity" or "model:<file>".
+        components: what the verdict is made of, for the candidate to act on (facial-activity: share of frames
+            smiling, brow, mouth and eye activity, deformation, head motion, non-neutral emotion).
+        reason: why there is no level (e.g. too little face), else None.
+    """
 
     level: str | None
     score: float | None
     method: str
+    components: dict[str, float] = field(default_factory=dict)
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,17 +139,34 @@ class VideoReport:
 
 def expressiveness_from_emotions(probabilities: np.ndarray, labels: tuple[str, ...]) -> Expressiveness:
     """The documented emotion-intensity measure (see the module docstring) over face frames (N, K)."""
-    if len(probabilities) == 0 or NEUTRAL not in labels:
-        return Expressiveness(None, None, "emotion-intensity")
+    if NEUTRAL not in labels:
+        return Expressiveness(None, None, EMOTION_INTENSITY, reason=f"the emotion model has no {NEUTRAL!r} label")
+    if len(probabilities) == 0:
+        return Expressiveness(None, None, EMOTION_INTENSITY, reason="no face was found")
     intensity = float(np.mean(1.0 - probabilities[:, labels.index(NEUTRAL)]))
     score = 2.0 * intensity - 1.0
-    return Expressiveness(level_for_score(score), score, "emotion-intensity")
+    return Expressiveness(level_for_score(score), score, EMOTION_INTENSITY, {"non_neutral": intensity})
+
+
+def expressiveness_from_activity(activity: Activity) -> Expressiveness:
+    """The facial-activity verdict (``runtime.expressiveness.activity``): level by the seed's thresholds."""
+    level = None if activity.score is None else level_for_score(activity.score)
+    return Expressiveness(level, activity.score, FACIAL_ACTIVITY, dict(activity.components), activity.reason)
+
+
+def expressiveness_from_head(activity: Activity, head: ActivityHead) -> Expressiveness:
+    """A trained head's verdict on the facial-activity components (``method="model:<file>"``); no level when the
+    components could not be measured."""
+    if activity.score is None:
+        return Expressiveness(None, None, f"model:{head.name}", reason=activity.reason)
+    score = head.score(activity.components)
+    return Expressiveness(level_for_score(score), score, f"model:{head.name}", dict(activity.components))
 
 
 def expressiveness_from_model(probabilities: np.ndarray, model_name: str) -> Expressiveness:
     """The expressiveness model's verdict: the level with the highest mean probability over face frames."""
     if len(probabilities) == 0:
-        return Expressiveness(None, None, f"model:{model_name}")
+        return Expressiveness(None, None, f"model:{model_name}", reason="no face was found")
     level = EXPRESSIVENESS_LABELS[int(np.argmax(probabilities.mean(axis=0)))]
     return Expressiveness(level, None, f"model:{model_name}")
 

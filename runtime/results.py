@@ -1,11 +1,15 @@
-"""Result types returned by the public API: frozen dataclasses, numpy stays inside."""
+"""Result types returned by the public API: frozen dataclasses (numpy only for the landmark arrays, read-only)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-ANALYSIS_SCHEMA = "fer-edge/analysis/1"  # the JSON shape of results (README, "JSON output"); bump on any change
+import numpy as np
+
+ANALYSIS_SCHEMA = "fer-edge/analysis/2"  # the JSON shape of results (README, "JSON output"); bump on any change
+# (2: faces may carry landmark_score and landmarks; frames carry activity; expressiveness components and reason)
 
 
 def analysis_document(emotion_model: object, labels: tuple[str, ...], **parts: Any) -> dict[str, Any]:
@@ -71,20 +75,35 @@ class Face:
     """A detected face and its expression.
 
     Attributes:
-        box: where the face is, in pixels (the detector's box, before the crop padding).
-        detection_score: the detector's confidence in [0, 1].
+        box: where the face is, in pixels (the detector's box, before the crop padding; moved with the landmarks
+            between detector runs when tracked).
+        detection_score: the detector's confidence in [0, 1] (for a face tracked by its landmarks in a video, that
+            of the detection the track started from; ``landmark_score`` is the frame's own).
         emotion: the emotion probabilities; ``emotion.top`` is the top emotion.
+        landmarks: with ``AnalyzerOptions(landmarks=True)``, MediaPipe's 468 face-mesh points (x, y, z) in frame
+            pixels (z at the scale of x, smaller is nearer the camera), a read-only float32 array (468, 3) that
+            face equality ignores; None when not asked for or when the landmark model did not see a face
+            (``landmark_score`` under 0.5).
+        landmark_score: the landmark model's face-presence probability in [0, 1] (None when not run).
     """
 
     box: Box
     detection_score: float
     emotion: Classification
+    landmarks: np.ndarray | None = field(default=None, compare=False, repr=False)
+    landmark_score: float | None = None
 
     @property
     def top_emotion(self) -> str:
         return self.emotion.top
 
     def to_dict(self) -> dict[str, Any]:
-        """The face in the JSON schema ``ANALYSIS_SCHEMA``: box, detection score, top emotion and probabilities."""
-        return {"box": asdict(self.box), "detection_score": self.detection_score,
-                "emotion": {"top": self.emotion.top, "probabilities": self.emotion.as_dict()}}
+        """The face in the JSON schema ``ANALYSIS_SCHEMA``: box, detection score, top emotion and probabilities;
+        ``landmark_score`` and ``landmarks`` (a list of [x, y, z], 0.01 px) only when the landmark model ran."""
+        data: dict[str, Any] = {"box": asdict(self.box), "detection_score": self.detection_score,
+                                "emotion": {"top": self.emotion.top, "probabilities": self.emotion.as_dict()}}
+        if self.landmark_score is not None and math.isfinite(self.landmark_score):
+            data["landmark_score"] = self.landmark_score
+        if self.landmarks is not None:
+            data["landmarks"] = np.round(self.landmarks.astype(np.float64), 2).tolist()
+        return data

@@ -37,6 +37,11 @@ def video_summary(report: VideoReport) -> str:
     e = report.expressiveness
     score = f" (score {e.score:+.2f})" if e.score is not None else ""
     lines.append(f"  expressiveness: {e.level or 'unknown'}{score} by {e.method}")
+    if e.reason:
+        lines.append(f"    no verdict: {e.reason}")
+    if e.components:
+        parts = (f"{name.replace('_', ' ')} {value:.3g}" for name, value in e.components.items())
+        lines.append("    " + ", ".join(parts))
     for warning in report.warnings:
         lines.append(f"  WARNING: {warning}")
     return "\n".join(lines)

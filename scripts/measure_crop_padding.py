@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -28,21 +29,31 @@ FACE_SIDE = 192  # the FER face is shown at this size, in a canvas twice as larg
 CANVAS = 384
 
 
-def embed(face: np.ndarray) -> np.ndarray:
+def embed(face: np.ndarray, roll: float = 0.0) -> np.ndarray:
+    """A 48x48 FER face enlarged into the middle of a larger canvas (edges replicated), turned by ``roll`` degrees
+    (counter-clockwise), as BGR."""
     big = cv2.resize(face, (FACE_SIDE, FACE_SIDE), interpolation=cv2.INTER_CUBIC)
     border = (CANVAS - FACE_SIDE) // 2
     canvas = cv2.copyMakeBorder(big, border, border, border, border, cv2.BORDER_REPLICATE)
+    if roll:
+        turn = cv2.getRotationMatrix2D((CANVAS / 2, CANVAS / 2), roll, 1.0)
+        canvas = cv2.warpAffine(canvas, turn, (CANVAS, CANVAS), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR)
+
+
+def sampled_faces(parser: argparse.ArgumentParser, argv: list[str] | None) -> tuple[argparse.Namespace, Any]:
+    """Adds the FER-2013 arguments (--data, --split, --count), parses, and loads the stratified sample."""
+    parser.add_argument("--data", type=Path, default=default_fer2013())
+    parser.add_argument("--split", default="PublicTest")
+    parser.add_argument("--count", type=int, default=1500)
+    args = parser.parse_args(argv)
+    return args, stratified_sample(load_fer2013(args.data, (args.split,))[args.split], args.count, seed=0)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path)
-    parser.add_argument("--data", type=Path, default=default_fer2013())
-    parser.add_argument("--split", default="PublicTest")
-    parser.add_argument("--count", type=int, default=1500)
-    args = parser.parse_args(argv)
-    faces = stratified_sample(load_fer2013(args.data, (args.split,))[args.split], args.count, seed=0)
+    args, faces = sampled_faces(parser, argv)
     model = ExpressionModel(args.model)
     direct = model.predict(faces.images).argmax(1)
     crops: dict[float, list[np.ndarray]] = {p: [] for p in PADDINGS}

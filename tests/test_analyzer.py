@@ -98,7 +98,9 @@ def test_video_report(analyzer, photo, tmp_path):
     assert report.frames_without_face == 0 and report.complete
     assert report.dominant_emotion in analyzer.labels
     assert sum(report.emotion_distribution.values()) == pytest.approx(1.0)
-    assert report.expressiveness.method == "emotion-intensity" and report.expressiveness.level is not None
+    # the default verdict is facial activity, which needs 2 s of face: these 6 frames stand for 1.2 s
+    assert report.expressiveness.method == "facial-activity" and report.expressiveness.level is None
+    assert "1.2 s" in report.expressiveness.reason
     assert [f.index for f in report.timeline] == [0, 2, 4, 6, 8, 10]
 
 

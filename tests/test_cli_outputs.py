@@ -48,7 +48,8 @@ def test_images_and_videos_share_one_face_schema(model, face_video, tmp_path):
     frames = video["video"]["timeline"]
     assert [f["index"] for f in frames] == list(range(9))
     for frame in frames:
-        assert set(frame) == {"index", "timestamp", "faces"}
+        assert set(frame) == {"index", "timestamp", "faces", "activity"}
+        assert frame["activity"] is None or frame["activity"] >= 0
         _assert_face_schema(frame["faces"][0], labels)
 
 

@@ -87,3 +87,26 @@ def test_crop_is_a_copy():
     face = crop(frame, (2, 2, 6, 6))
     frame[:] = 9
     assert face.shape == (4, 4, 3) and face.max() == 0
+
+
+@pytest.mark.parametrize("degrees", [-30.0, 15.0, 40.0])
+def test_level_crop_turns_a_rolled_face_upright(degrees):
+    """Two 'eyes' on a line rolled by an angle come out on one row, left before right, in the padded square."""
+    import math
+
+    import cv2
+
+    from runtime.preprocess import level_crop
+
+    frame = np.zeros((200, 240, 3), np.uint8)
+    angle = math.radians(degrees)
+    centre = np.array([120.0, 100.0])
+    eyes = [centre + 30 * np.array([math.cos(angle), math.sin(angle)]) * side for side in (-1, 1)]
+    for eye in eyes:
+        cv2.circle(frame, tuple(round(v) for v in eye), 4, (255, 255, 255), -1)
+    out = level_crop(frame, (80.0, 60.0, 80.0, 80.0), 0.25, angle)
+    assert out.shape == (100, 100, 3)
+    ys, xs = np.nonzero(out[:, :, 0] > 128)
+    left, right = xs < 50, xs >= 50
+    assert abs(ys[left].mean() - ys[right].mean()) < 1.5
+    assert abs(xs[left].mean() - 20) < 1.5 and abs(xs[right].mean() - 80) < 1.5

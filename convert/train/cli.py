@@ -1,4 +1,5 @@
-"""`fer-train`: train the emotion models on FER-2013 or the expressiveness model on interview videos."""
+"""`fer-train`: train the emotion models on FER-2013, or the expressiveness model (a CNN, or a linear head on the
+facial-activity components) on interview videos."""
 
 from __future__ import annotations
 
@@ -62,6 +63,17 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--learning-rate", type=float, default=1e-3)
     exp.add_argument("--val-fraction", type=float, default=0.2)
     exp.add_argument("--seed", type=int, default=1234)
+
+    act = sub.add_parser("activity", help="a linear expressiveness head on the facial-activity components "
+                                          "(participant-grouped evaluation; no TensorFlow)")
+    act.add_argument("--metadata", type=Path, required=True, help="metadata.jsonl (file_name, facial_expression, "
+                                                                  "user_no)")
+    act.add_argument("--videos", type=Path, required=True, help="folder holding the videos")
+    act.add_argument("--out", type=Path, required=True, help="the head file to write (.json)")
+    act.add_argument("--folds", type=int, default=5, help="participant-grouped cross-validation folds")
+    act.add_argument("--alpha", type=float, default=1.0, help="ridge penalty")
+    act.add_argument("--frame-skip", type=int, default=1, help="analyze every N-th frame of each video")
+    act.add_argument("--seed", type=int, default=1234)
     return parser
 
 
@@ -97,6 +109,13 @@ def main(argv: list[str] | None = None) -> int:
                           seed=args.seed, limit=args.limit, init_from=args.init_from, teachers=args.teacher,
                           distill_weight=args.distill_weight, erasing=args.erasing,
                           ferplus_votes=args.ferplus_votes, ferplus_weight=args.ferplus_weight)
+        elif args.task == "activity":
+            from convert.train.activity import train_activity_head
+
+            if args.out.suffix != ".json":
+                raise ValueError(f"--out must name a .json file, got {args.out}")
+            train_activity_head(args.metadata, args.videos, args.out, folds=args.folds, alpha=args.alpha,
+                                frame_skip=args.frame_skip, seed=args.seed)
         else:
             from convert.train.expressiveness import train_expressiveness
 
