@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import importlib.util
 import json
 import logging
@@ -12,17 +13,19 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from runtime.analyzer import AnalyzerOptions
-from runtime.batch import VideoSettings, analyze_many
+from runtime.batch import VideoSettings, analyze_many, stopping
 from runtime.batch.cli import main as batch_main
 from runtime.batch.local import LocalEngine
 from runtime.batch.results import BATCH_KEY
 from runtime.batch.runner import _Progress, plan_workers
+from runtime.batch.worker import open_analyzer
 from runtime.cli import main as analyze_main
 from tests.batch_helpers import REPO, broken_factory, corrupt_video, crash_batch, face_video, video_set
 
@@ -205,3 +208,20 @@ def test_without_the_batch_extra_the_summary_is_csv_only(monkeypatch, tmp_path):
     video_set(tmp_path / "in", faces=1)
     summary = analyze_many(tmp_path / "in", tmp_path / "out", workers=1, progress=True)
     assert [path.name for path in summary.files] == ["summary.csv"] and summary.failed == 0
+
+
+def test_a_stop_request_is_carried_out_while_a_video_is_still_running(tmp_path):
+    """A signal only asks (runtime.batch.stopping): the engine stops at its next check, not after the video."""
+    long_video = face_video(tmp_path / "long.avi", 600)
+    engine = LocalEngine(functools.partial(open_analyzer, AnalyzerOptions(), 1), VideoSettings(), workers=1)
+    timer = threading.Timer(0.5, stopping.request, (128 + signal.SIGTERM,))
+    started = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(SystemExit) as stop:
+            list(engine.run([(0, str(long_video))]))
+    finally:
+        timer.cancel()
+    assert stop.value.code == 128 + signal.SIGTERM
+    assert time.monotonic() - started < 60
+    stopping.check()  # the request was used up: nothing left to raise

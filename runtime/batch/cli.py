@@ -18,6 +18,7 @@ import signal
 from pathlib import Path
 
 from runtime import version
+from runtime.batch import stopping
 from runtime.batch.inputs import DEFAULT_PATH_COLUMN
 from runtime.batch.runner import ENGINES, BatchSummary, analyze_many
 from runtime.batch.worker import VideoSettings
@@ -54,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _interrupted(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
+    stopping.request(128 + signum)  # carried out by the engine between results (runtime.batch.stopping)
 
 
 def _say(summary: BatchSummary, out: Path) -> None:
@@ -82,14 +83,16 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args)
     if not args.quiet:
         logging.getLogger("runtime.batch").setLevel(logging.INFO)
-    # SIGTERM (a scheduler, `kill`) stops like Ctrl-C: the workers are shut down, finished reports stay
-    signal.signal(signal.SIGTERM, _interrupted)
+    # SIGTERM (a scheduler, `kill`) and Ctrl-C: the workers are shut down, finished reports stay
+    previous = {sig: signal.signal(sig, _interrupted) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         return run_command(lambda: _batch(args), log)
     except (KeyboardInterrupt, SystemExit) as exc:
         log.error("interrupted: finished reports are kept; run the same command again to go on")
         return exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 130
-
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 if __name__ == "__main__":
     raise SystemExit(main())

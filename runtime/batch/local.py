@@ -21,6 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 
 from runtime.analyzer import Analyzer
+from runtime.batch import stopping
 from runtime.batch.worker import VideoResult, VideoSettings, analyze_video_job
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,9 @@ class LocalEngine:
                 except BrokenProcessPool:
                     pending.appendleft(item)
                     broken = True
-            done, _ = wait(futures, return_when=FIRST_COMPLETED) if futures else (set(), set())
+            done, _ = wait(futures, timeout=stopping.CHECK_S, return_when=FIRST_COMPLETED) \
+                if futures else (set(), set())
+            stopping.check()  # a SIGTERM/SIGINT is carried out here, where the pool holds no lock
             for future in done:
                 item = futures.pop(future)
                 try:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from runtime.analyzer import Analyzer, AnalyzerOptions
+from runtime.batch import stopping
 from runtime.batch.inputs import DEFAULT_PATH_COLUMN, VideoJob, read_inputs
 from runtime.batch.results import (
     DONE,
@@ -164,6 +165,7 @@ def analyze_many(
         # closing(): an interrupt shuts the engine's workers down now, not when the generator is collected
         with _Progress(len(todo), progress) as bar, contextlib.closing(runner.run(todo)) as results:
             for result in results:
+                stopping.check()
                 job = jobs[result.index]
                 rows[result.index] = _record(result, job, out, sources[result.index], expected, runner.name)
                 bar.update(rows[result.index].status == FAILED)
