@@ -18,10 +18,10 @@ import numpy as np
 from runtime import seed
 from runtime.classifier import ExpressionModel
 from runtime.detection import FaceDetector
+from runtime.environment import check_opencv
 from runtime.expressiveness.head import HEAD_SUFFIX, ActivityHead, load_head
 from runtime.faces import FaceFinder, FinderOptions, Found
 from runtime.options import EXPRESSIVENESS_METHODS, MIN_FACE_SIZE, AnalyzerOptions
-from runtime.environment import check_opencv
 from runtime.paths import DEFAULT_EMOTION_MODEL, default_model_dir
 from runtime.report import FrameResult, VideoReport, summarize
 from runtime.results import Classification, Face

@@ -188,9 +188,14 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
         ValueError: the file is not UTF-8 or valid JSON, or holds something other than an object.
     """
     try:
-        return json_object(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{what} {path}: {exc}") from exc
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{what} {path} is not valid JSON: {exc}") from exc
+    try:
+        return json_object(text)
+    except ValueError as exc:
+        problem = "is not valid JSON" if str(exc).startswith("invalid JSON") else "must hold a JSON object"
+        raise ValueError(f"{what} {path} {problem}: {exc}") from exc
 
 
 def load_manifest(model_path: str | Path) -> Manifest:

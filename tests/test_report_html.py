@@ -139,13 +139,17 @@ class _WithActivity(FrameResult):
 
 def test_components_and_activity_show_when_the_report_has_them():
     report = synthetic_report(seconds=30)
-    verdict = _Components("Expressive", 0.42, "facial-activity", {"smile": 0.6, "brows": 0.3, "head_motion": 0.1},
+    # smiling 4x typical (weight 0.25), brows twice (0.15), head motion a quarter (0.15): smiling moved it most
+    verdict = _Components("Expressive", 0.42, "facial-activity",
+                          {"smiling": 0.75, "brow_activity": 0.024, "head_motion": 1.0, "unknown_part": 5.0},
                           "smiles well above your resting face")
     timeline = tuple(_WithActivity(f.index, f.timestamp, f.faces, 0.5 if f.faces else None)
                      for f in report.timeline)
     page = replace(report, expressiveness=verdict, timeline=timeline).to_html()
     drove = page[page.index("What drove it"):]
-    assert drove.index("Smiles") < drove.index("Brow movement") < drove.index("Head motion")
+    assert drove.index("Smiling") < drove.index("Head motion") < drove.index("Brow movement")
+    assert "4x typical" in drove and "2x typical" in drove and "0.25x typical" in drove
+    assert 'class="less"' in drove and 'class="more"' in drove and "Unknown part" not in drove
     assert "smiles well above your resting face" in page and "facial landmarks" in page
     assert "lower panel shows facial activity" in page and ">activity<" in page
 

@@ -33,6 +33,16 @@ def _duration(report: VideoReport) -> float | None:
     return report.frames_read / report.fps if report.fps else None
 
 
+def _driver(driver: words.Driver) -> str:
+    """A bar from the middle (typical) to the right (more) or the left (less), half the width at the clip (8x)."""
+    width = min(abs(driver.log2_ratio), 3.0) / 3.0 * 50
+    left = 50 if driver.log2_ratio >= 0 else 50 - width
+    side = "more" if driver.log2_ratio >= 0 else "less"
+    return (f'<li><span class="driver-name">{escape(driver.name)}</span><span class="bar diverging">'
+            f'<span class="{side}" style="left: {left:.1f}%; width: {width:.1f}%"></span></span>'
+            f'<span class="driver-value">{escape(driver.text)}</span></li>')
+
+
 def _section(name: str, title: str, body: str, extra_class: str = "") -> str:
     classes = " ".join(filter(None, ("card", extra_class)))
     return (f'<section id="{name}" class="{classes}" aria-labelledby="{name}-title">'
@@ -63,11 +73,10 @@ def _verdict(report: VideoReport) -> str:
         body.append(f'<p class="meaning">{escape(words.LEVEL_MEANING[e.level])}</p>')
     body.append(f'<p class="method"><strong>How this was measured.</strong> {escape(words.method_text(e))}</p>')
     if drivers := words.drivers(e):
-        top = max(abs(v) for _, v in drivers) or 1.0
-        rows = "".join(f'<li><span class="driver-name">{escape(name)}</span><span class="bar"><span '
-                       f'style="width: {abs(value) / top * 100:.0f}%"></span></span>'
-                       f'<span class="driver-value">{_number(value, ".2f")}</span></li>' for name, value in drivers)
-        body.append(f'<h3>What drove it</h3><ul class="drivers">{rows}</ul>')
+        rows = "".join(_driver(driver) for driver in drivers)
+        body.append('<h3>What drove it</h3><p class="drivers-note">Each part against a typical interview face: '
+                    'bars to the right are more, to the left less.</p>'
+                    f'<ul class="drivers">{rows}</ul>')
     if reason := getattr(e, "reason", None):
         body.append(f'<p class="reason">{escape(str(reason))}</p>')
     return _section("verdict", "Verdict", "".join(body), "verdict")

@@ -26,9 +26,10 @@ FACIAL_ACTIVITY = (
     "motion), each measured against your own resting face.")
 EXPRESSIVENESS_MODEL = "Read by the expressiveness model {name}, trained on interview videos scored by experts."
 
-COMPONENT_NAMES = {"smile": "Smiles", "smiles": "Smiles", "brow": "Brow movement", "brows": "Brow movement",
-                   "mouth": "Mouth movement", "head": "Head motion", "head_motion": "Head motion",
-                   "eyes": "Eye movement", "blink": "Blinks", "blinks": "Blinks"}
+# the facial-activity components (runtime.expressiveness.activity.components) in the candidate's words
+COMPONENT_NAMES = {"smiling": "Smiling", "brow_activity": "Brow movement", "mouth_activity": "Mouth movement",
+                   "eye_activity": "Eye movement", "deformation": "Face movement overall",
+                   "head_motion": "Head motion", "non_neutral": "Expression (emotion model)"}
 
 LIMITS = (
     "The emotion model reads the appearance of your face in single frames; it does not know what you felt or "
@@ -54,13 +55,31 @@ def method_text(expressiveness: Expressiveness) -> str:
 
 
 def component_name(key: str) -> str:
-    return COMPONENT_NAMES.get(key.lower(), key.replace("_", " ").capitalize())
+    return COMPONENT_NAMES.get(key, key.replace("_", " ").capitalize())
 
 
-def drivers(expressiveness: Expressiveness) -> list[tuple[str, float]]:
-    """The verdict's components (``Expressiveness.components`` where the method has them), largest first."""
+@dataclass(frozen=True)
+class Driver:
+    """One component of the verdict against its typical level in interviews: ``log2_ratio`` 0 is typical, +1 twice
+    it, -1 half of it (clipped to +-3, as the measure clips it)."""
+
+    name: str
+    log2_ratio: float
+    weight: float
+
+    @property
+    def text(self) -> str:
+        return f"{2 ** self.log2_ratio:.2g}x typical"
+
+
+def drivers(expressiveness: Expressiveness) -> list[Driver]:
+    """The verdict's components (``Expressiveness.components``, where the method has them), each against its
+    typical level, the ones that moved the score most first (weight times distance from typical)."""
+    from runtime.expressiveness.activity import WEIGHTS, log_ratios
+
     components = getattr(expressiveness, "components", None) or {}
-    return sorted(((component_name(k), float(v)) for k, v in components.items()), key=lambda kv: -abs(kv[1]))
+    found = [Driver(component_name(k), r, WEIGHTS[k]) for k, r in log_ratios(components).items()]
+    return sorted(found, key=lambda d: -abs(d.log2_ratio) * d.weight)
 
 
 @dataclass(frozen=True)
