@@ -16,7 +16,7 @@ from pathlib import Path
 
 from runtime.detection.blazeface import MODELS as DETECTOR_MODELS
 from runtime.manifest import load_manifest
-from runtime.paths import DEFAULT_EMOTION_MODEL, DEPLOYABLE_SUFFIXES, default_model_dir
+from runtime.paths import DEFAULT_EMOTION_MODEL, DEPLOYABLE_SUFFIXES, FACE_LANDMARK_FILE, default_model_dir
 
 
 @dataclass(frozen=True)
@@ -26,14 +26,15 @@ class ModelInfo:
     Attributes:
         name: the file name (what ``--model`` accepts); detector files are named ``blazeface/<file>``.
         path: where it is.
-        task: "emotion", "expressiveness" or "face-detection".
+        task: "emotion", "expressiveness", "face-detection" or "face-landmarks".
         format: "tflite" or "onnx".
         precision: "fp32", "fp16", "dynamic" or "int8" (None for the detector).
         size_bytes: the file's size.
         input: the face input, e.g. "48x48 gray" (None for the detector).
         accuracy: FER-2013 PrivateTest accuracy the converter measured for this file (None when not measured).
         ferplus_accuracy: the same on the FER+ majority labels.
-        default: True for the emotion model the Analyzer uses when none is given, and for the detector files.
+        default: True for the emotion model the Analyzer uses when none is given, and for the detector and
+            landmark files (the Analyzer's only ones).
         problem: why the manifest could not be read (the file is listed but will not load), else None.
     """
 
@@ -52,7 +53,7 @@ class ModelInfo:
 
 def list_models(folder: Path | None = None) -> list[ModelInfo]:
     """Every deployable model file in the model folder (default: ``runtime.paths.default_model_dir()``): emotion
-    and expressiveness models first, by name, then the face detector's files."""
+    and expressiveness models first, by name, then the face detector's files and the face-mesh landmark model."""
     folder = folder or default_model_dir()
     found = [_expression_model(path) for path in sorted(folder.glob("*")) if path.suffix in DEPLOYABLE_SUFFIXES]
     for model in DETECTOR_MODELS.values():
@@ -60,6 +61,10 @@ def list_models(folder: Path | None = None) -> list[ModelInfo]:
         if path.is_file():
             found.append(ModelInfo(f"blazeface/{model.file_name}", path, "face-detection", "tflite", None,
                                    path.stat().st_size, default=True))
+    landmarks = folder / FACE_LANDMARK_FILE
+    if landmarks.is_file():
+        found.append(ModelInfo(FACE_LANDMARK_FILE, landmarks, "face-landmarks", "tflite", None,
+                               landmarks.stat().st_size, default=True))
     return found
 
 

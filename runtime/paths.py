@@ -21,6 +21,7 @@ from pathlib import Path
 MODELS_ENV = "FER_EDGE_MODELS"
 DEFAULT_EMOTION_MODEL = "emotion_cnn_int8.tflite"
 DEPLOYABLE_SUFFIXES = (".tflite", ".onnx")
+FACE_LANDMARK_FILE = "face_mesh/face_landmark.tflite"
 
 
 def packaged_model_dir() -> Path:
@@ -59,7 +60,7 @@ def resolve_model(model: str | Path) -> Path:
 
 def face_landmark_model() -> Path:
     """MediaPipe's face-mesh landmark model, ``face_mesh/face_landmark.tflite`` in ``default_model_dir()``."""
-    return default_model_dir() / "face_mesh" / "face_landmark.tflite"
+    return default_model_dir() / FACE_LANDMARK_FILE
 
 
 def shipped_emotion_models(folder: Path | None = None) -> list[Path]:

@@ -50,6 +50,7 @@ def test_version_and_the_installed_models(python, tmp_path):
     rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
     assert rows[DEFAULT_EMOTION_MODEL].endswith("default")
     assert "emotion_cnn_int8.onnx" in rows and "blazeface/face_detection_short_range.tflite" in rows
+    assert "face_mesh/face_landmark.tflite" in rows
     assert not [name for name in rows if "mobilenetv2" in name]
 
 
@@ -97,5 +98,7 @@ def test_an_install_outside_the_prefix_finds_its_models(python, built_wheel, tmp
                 "print(p.default_model_dir())", cwd=tmp_path, env=env)
     module, models = where.stdout.split()
     assert Path(module).is_relative_to(target) and Path(models) == target / "runtime" / "models"
-    report = _analyze(python, tmp_path, env=env)
+    report = _analyze(python, tmp_path, "--landmarks", env=env)  # the face mesh from the package data too
     assert Path(report["model"]["emotion"]).is_relative_to(target)
+    (face,) = next(iter(report["images"].values()))
+    assert len(face["landmarks"]) == 468 and 0.5 <= face["landmark_score"] <= 1

@@ -72,7 +72,8 @@ def test_catalog_lists_every_shipped_file_with_its_manifest_figures():
     manifest = json.loads((default_model_dir() / f"{DEFAULT_EMOTION_MODEL}.json").read_text())
     assert default.accuracy == manifest["verification"]["privatetest"]["fer2013"]["accuracy"]
     assert [m.name for m in models.values() if m.default and m.task == "emotion"] == [DEFAULT_EMOTION_MODEL]
-    assert {m.task for m in models.values()} >= {"emotion", "face-detection"}
+    assert {m.task for m in models.values()} >= {"emotion", "face-detection", "face-landmarks"}
+    assert models["face_mesh/face_landmark.tflite"].path == paths.face_landmark_model()
 
 
 def test_catalog_reports_a_file_whose_manifest_is_broken(tmp_path):
