@@ -32,16 +32,19 @@ class FinderOptions:
 
 
 class FaceFinder:
-    """Detects faces, adds landmarks when asked, and follows tracked faces from frame to frame.
+    """Detects faces, adds landmarks when asked, and follows tracked faces from frame to frame (the Analyzer's,
+    and the expressiveness trainer's, so that a model is trained on the crops it is given at run time).
 
     The landmark model opens on first use (``open_landmarks=True`` opens it now, so errors surface early).
     """
 
-    def __init__(self, options: FinderOptions, open_landmarks: bool = False) -> None:
+    def __init__(self, options: FinderOptions, open_landmarks: bool = False, detector: object | None = None) -> None:
         self.options = options
         self._landmarker: FaceLandmarker | None = None
         self._lock = threading.Lock()
-        self.detector = create_detector(options.detector)
+        # ``detector``: anything with BlazeFace's ``detect(bgr) -> list[Detection]`` (and ``close()``) instead of
+        # the one ``options.detector`` describes (the trainer's tests hand in a stand-in)
+        self.detector = detector if detector is not None else create_detector(options.detector)
         if open_landmarks:
             try:
                 self._landmarker = FaceLandmarker(threads=options.detector.threads)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,18 +14,21 @@ import pytest
 from convert.data.recruitview import (
     SamplingOptions,
     extract_faces,
+    face_finder,
     label_for_score,
     largest_face_crop,
     load_video_faces,
     read_metadata,
     sample_frames,
 )
+from convert.train import expressiveness as expressiveness_trainer
 from convert.train.expressiveness import (
     balanced_class_weights,
     create_face_detector,
     default_detector,
     split_by_video,
 )
+from runtime.faces import FaceFinder
 from runtime.manifest import EXPRESSIVENESS_LABELS, Normalization, load_manifest
 from runtime.results import Box, Detection
 
@@ -98,6 +99,9 @@ class FakeDetector:
         self.calls += 1
         return list(self.detections) if frame_bgr.mean() > self.min_mean else []
 
+    def close(self) -> None:
+        pass
+
 
 def _whole(side: int = FRAME_SIDE) -> Detection:
     return Detection(Box(0, 0, side, side), 0.9)
@@ -165,8 +169,8 @@ def test_video_without_faces_is_skipped(tmp_path: Path, caplog: pytest.LogCaptur
     with open(metadata, "a", encoding="utf-8") as handle:
         handle.write(json.dumps({"file_name": "dark.avi", "facial_expression": 0.0}) + "\n")
     caplog.set_level(logging.WARNING)
-    detector = FakeDetector([_whole()], min_mean=10.0)
-    faces = load_video_faces(read_metadata(metadata, videos), detector, SamplingOptions(frame_skip=6))
+    finder = face_finder(detector=FakeDetector([_whole()], min_mean=10.0))
+    faces = load_video_faces(read_metadata(metadata, videos), finder, SamplingOptions(frame_skip=6))
     assert len(faces.rows) == 9
     assert "metadata line 10: video" in caplog.text and "no usable frames" in caplog.text
 
@@ -180,7 +184,7 @@ def test_sampling_respects_frame_skip_and_max_frames(tmp_path: Path) -> None:
         assert abs(frame.mean() - levels[index]) < PIXEL_TOLERANCE
 
     detector = FakeDetector([_whole()])
-    faces = extract_faces(path, detector, SamplingOptions(frame_skip=3, max_frames=4))
+    faces = extract_faces(path, face_finder(detector=detector), SamplingOptions(frame_skip=3, max_frames=4))
     assert faces.shape == (4, 48, 48, 1) and faces.dtype == np.float32
     assert detector.calls == 4  # stops decoding once it has max_frames faces
     np.testing.assert_allclose(faces.mean(axis=(1, 2, 3)), [0, 30, 60, 90], atol=PIXEL_TOLERANCE)
@@ -191,11 +195,26 @@ def test_largest_face_is_cropped_square() -> None:
     frame[20:80, 30:70] = 255
     small = Detection(Box(90, 5, 10, 10), 0.99)
     large = Detection(Box(30, 20, 40, 60), 0.6)
-    face = largest_face_crop(frame, FakeDetector([small, large]), padding=0.0)
+    face = largest_face_crop(frame, face_finder(0.0, FakeDetector([small, large])))
     assert face is not None and face.shape == (60, 60, 3)
     assert face[:, 10:50].min() == 255 and face[:, :10].max() == 0
-    assert largest_face_crop(frame, FakeDetector([]), padding=0.1) is None
-    assert largest_face_crop(frame, None, padding=0.1) is frame
+    assert largest_face_crop(frame, face_finder(0.1, FakeDetector([]))) is None
+    assert largest_face_crop(frame, None) is frame
+
+
+def test_training_crops_are_the_analyzers_crops(photo: np.ndarray) -> None:
+    """One implementation of detection and cropping: the trainer's crop of a face is the one the Analyzer reads."""
+    from runtime.analyzer import Analyzer
+
+    finder = face_finder()
+    try:
+        trained_on = largest_face_crop(photo, finder)
+    finally:
+        finder.close()
+    with Analyzer() as analyzer:
+        served = analyzer.crop_face(photo)
+    assert trained_on is not None and served is not None
+    np.testing.assert_array_equal(trained_on, served)
 
 
 def test_sampling_options_are_validated() -> None:
@@ -226,19 +245,22 @@ def test_balanced_class_weights() -> None:
         balanced_class_weights(np.array([0, 0, 1]), 3)
 
 
-def test_default_detector_is_looked_up_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = types.ModuleType("runtime.detection")
-    fake.DetectorOptions = lambda: "options"  # type: ignore[attr-defined]
-    fake.create_detector = lambda options: ("detector", options)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "runtime.detection", fake)
-    assert default_detector() == ("detector", "options")
+def test_the_default_detector_is_the_runtimes_face_finder(monkeypatch: pytest.MonkeyPatch) -> None:
+    finder = default_detector(padding=0.3)
+    try:
+        assert isinstance(finder, FaceFinder) and finder.options.crop_padding == 0.3
+    finally:
+        finder.close()
     assert create_face_detector("none") is None
-
-    monkeypatch.setitem(sys.modules, "runtime.detection", types.ModuleType("runtime.detection"))
-    with pytest.raises(ImportError, match="--face-detector none"):
-        create_face_detector("blazeface")
     with pytest.raises(ValueError):
         create_face_detector("haar")
+
+    def no_interpreter(padding: float) -> None:
+        raise ImportError("no TFLite interpreter is installed")
+
+    monkeypatch.setattr(expressiveness_trainer, "face_finder", no_interpreter)
+    with pytest.raises(ImportError, match="--face-detector none"):
+        create_face_detector("blazeface")
 
 
 def _cli_args(metadata: Path, videos: Path, run_dir: Path, out: Path) -> list[str]:

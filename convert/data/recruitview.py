@@ -1,6 +1,11 @@
 """Interview videos in the RecruitView layout: ``metadata.jsonl`` rows (``file_name``, ``facial_expression``)
 naming videos in one folder, turned into labelled 48x48 gray face crops.
 
+Every step is the runtime's own: frames come from ``runtime.video.FrameReader`` (damaged stretches skipped and
+reported), faces and their crops from ``runtime.faces.FaceFinder`` as the Analyzer builds it (the detector, the
+minimum face size, the padding, rolled faces levelled), levels from ``runtime.report.level_for_score``; so a model
+trained here sees at run time the crops it was trained on.
+
 Bad rows are reported (a warning naming the line and the problem) and skipped; only a data set with nothing
 usable left is an error. Videos are decoded frame by frame, never loaded whole.
 """
@@ -14,26 +19,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import cv2
 import numpy as np
 
+from runtime.detection import DetectorOptions
+from runtime.faces import FaceFinder, FinderOptions
 from runtime.manifest import EXPRESSIVENESS_LABELS, Normalization, json_object
-from runtime.preprocess import DEFAULT_CROP_PADDING, crop, expand_box, prepare_faces
+from runtime.options import MIN_FACE_SIZE
+from runtime.preprocess import DEFAULT_CROP_PADDING, prepare_faces
+from runtime.report import EXPRESSIVE_ABOVE, RESERVED_BELOW, level_for_score
 from runtime.results import Detection
+from runtime.video import FrameReader
 
 log = logging.getLogger(__name__)
 
 SCORE_KEY = "facial_expression"
 FILE_KEY = "file_name"
-# Scores strictly beyond these bounds are Reserved / Expressive; the bounds themselves are Balanced.
-RESERVED_BELOW = -0.3
-EXPRESSIVE_ABOVE = 0.3
 
 
 class FaceDetector(Protocol):
     """Anything that finds faces in a BGR frame (the runtime's BlazeFace detector, or a test double)."""
 
     def detect(self, frame_bgr: np.ndarray) -> list[Detection]: ...
+
+    def close(self) -> None: ...
+
+
+def face_finder(padding: float = DEFAULT_CROP_PADDING, detector: FaceDetector | None = None) -> FaceFinder:
+    """The runtime's face finder as the Analyzer builds it (BlazeFace with its default options, the minimum face
+    size, levelled crops), with the crop ``padding``; ``detector`` replaces BlazeFace when given."""
+    options = FinderOptions(DetectorOptions(), MIN_FACE_SIZE, padding, max_faces=None)
+    return FaceFinder(options, detector=detector)
 
 
 @dataclass(frozen=True)
@@ -102,11 +117,7 @@ class VideoFaces:
 
 def label_for_score(score: float) -> int:
     """The class index of a score: Reserved (< -0.3), Balanced (-0.3..0.3 inclusive), Expressive (> 0.3)."""
-    if score < RESERVED_BELOW:
-        return EXPRESSIVENESS_LABELS.index("Reserved")
-    if score > EXPRESSIVE_ABOVE:
-        return EXPRESSIVENESS_LABELS.index("Expressive")
-    return EXPRESSIVENESS_LABELS.index("Balanced")
+    return EXPRESSIVENESS_LABELS.index(level_for_score(score))
 
 
 def _parse_row(text: str, line: int, videos: Path) -> VideoRow:
@@ -165,46 +176,32 @@ def read_metadata(metadata: Path, videos: Path) -> list[VideoRow]:
 
 
 def sample_frames(path: Path, frame_skip: int) -> Iterator[tuple[int, np.ndarray]]:
-    """Yields (index, BGR frame) for frames 0, frame_skip, 2*frame_skip, ... decoding one frame at a time.
+    """Yields (index, BGR frame) for frames 0, frame_skip, 2*frame_skip, ... through the runtime's FrameReader
+    (one frame decoded at a time; unreadable stretches skipped with a warning).
 
     Raises:
         ValueError: OpenCV cannot open the video.
     """
-    capture = cv2.VideoCapture(str(path))
+    frames = iter(FrameReader(path, frame_skip=frame_skip))
     try:
-        if not capture.isOpened():
-            raise ValueError(f"OpenCV cannot open video {path}")
-        index = 0
-        while True:
-            if index % frame_skip == 0:
-                ok, frame = capture.read()
-                if not ok:
-                    return
-                yield index, frame
-            elif not capture.grab():  # skipped frames are not converted to images
-                return
-            index += 1
+        for index, _, frame in frames:
+            yield index, frame
     finally:
-        capture.release()
+        frames.close()  # releases the capture now when the caller stops early (enough faces)
 
 
-def largest_face_crop(frame: np.ndarray, detector: FaceDetector | None, padding: float) -> np.ndarray | None:
-    """The largest detected face, squared and padded, cropped from the frame.
+def largest_face_crop(frame: np.ndarray, finder: FaceFinder | None) -> np.ndarray | None:
+    """The crop of the largest face the runtime's finder keeps, as the Analyzer would give it to a model.
 
-    The whole frame when ``detector`` is None (the video already shows a face crop); None when no face (or an
-    empty crop) is found.
+    The whole frame when ``finder`` is None (the video already shows a face crop); None when no face is kept.
     """
-    if detector is None:
+    if finder is None:
         return frame
-    detections = detector.detect(frame)
-    if not detections:
-        return None
-    box = max(detections, key=lambda d: d.box.area).box
-    face = crop(frame, expand_box((box.x, box.y, box.width, box.height), padding, frame.shape))
-    return face if face.size else None
+    found = finder.detect(frame)
+    return max(found, key=lambda item: item[0].box.area)[1] if found else None
 
 
-def extract_faces(path: Path, detector: FaceDetector | None, options: SamplingOptions) -> np.ndarray:
+def extract_faces(path: Path, finder: FaceFinder | None, options: SamplingOptions) -> np.ndarray:
     """Up to ``options.max_frames`` faces from every ``options.frame_skip``-th frame of one video.
 
     Returns:
@@ -215,7 +212,7 @@ def extract_faces(path: Path, detector: FaceDetector | None, options: SamplingOp
     """
     crops: list[np.ndarray] = []
     for _, frame in sample_frames(path, options.frame_skip):
-        face = largest_face_crop(frame, detector, options.padding)
+        face = largest_face_crop(frame, finder)
         if face is not None:
             crops.append(face)
             if len(crops) >= options.max_frames:
@@ -224,9 +221,7 @@ def extract_faces(path: Path, detector: FaceDetector | None, options: SamplingOp
     return prepare_faces(crops, (side, side), "gray", Normalization())
 
 
-def load_video_faces(
-    rows: Sequence[VideoRow], detector: FaceDetector | None, options: SamplingOptions
-) -> VideoFaces:
+def load_video_faces(rows: Sequence[VideoRow], finder: FaceFinder | None, options: SamplingOptions) -> VideoFaces:
     """Face crops of every video, reporting and skipping videos that cannot be read or give no face.
 
     Raises:
@@ -236,7 +231,7 @@ def load_video_faces(
     batches: list[np.ndarray] = []
     for row in rows:
         try:
-            faces = extract_faces(row.path, detector, options)
+            faces = extract_faces(row.path, finder, options)
         except ValueError as exc:
             log.warning("metadata line %d: unreadable video: %s; row skipped", row.line, exc)
             continue

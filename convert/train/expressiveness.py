@@ -17,18 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from convert.data.recruitview import (
-    FaceDetector,
-    SamplingOptions,
-    VideoFaces,
-    load_video_faces,
-    read_metadata,
-)
+from convert.data.recruitview import SamplingOptions, VideoFaces, face_finder, load_video_faces, read_metadata
 from convert.metrics import classification_report
 from convert.train.export import export_keras_model
 from convert.train.loop import BEST, FitConfig, fit
 from convert.train.models import build_cnn
+from runtime.faces import FaceFinder
 from runtime.manifest import EXPRESSIVENESS_LABELS
+from runtime.preprocess import DEFAULT_CROP_PADDING
 
 log = logging.getLogger(__name__)
 
@@ -36,31 +32,30 @@ FACE_DETECTORS = ("blazeface", "none")
 REPORT = "report.json"
 
 
-def default_detector() -> FaceDetector:
-    """The runtime's BlazeFace detector with its default options, imported only when asked for.
+def default_detector(padding: float = DEFAULT_CROP_PADDING) -> FaceFinder:
+    """The runtime's face finder (BlazeFace, the Analyzer's size filter and crops).
 
     Raises:
-        ImportError: the runtime's detector (or MediaPipe behind it) is not available.
+        ImportError: the runtime's detector (a TFLite interpreter) is not available.
     """
     try:
-        from runtime.detection import DetectorOptions, create_detector
+        return face_finder(padding)
     except ImportError as exc:
         raise ImportError(
-            f"the BlazeFace detector is not available ({exc}); install the 'mediapipe' extra, "
+            f"the BlazeFace detector is not available ({exc}); pip install ai-edge-litert, "
             "or pass --face-detector none when the videos already show face crops"
         ) from exc
-    return create_detector(DetectorOptions())
 
 
-def create_face_detector(name: str) -> FaceDetector | None:
-    """The detector named on the command line: "blazeface", or "none" (None: every frame is a face crop).
+def create_face_detector(name: str, padding: float = DEFAULT_CROP_PADDING) -> FaceFinder | None:
+    """The face finder named on the command line: "blazeface", or "none" (None: every frame is a face crop).
 
     Raises:
         ValueError: an unknown name.
     """
     if name not in FACE_DETECTORS:
         raise ValueError(f"face detector must be one of {FACE_DETECTORS}, got {name!r}")
-    return default_detector() if name == "blazeface" else None
+    return default_detector(padding) if name == "blazeface" else None
 
 
 def split_by_video(video_labels: Sequence[int], val_fraction: float, seed: int) -> np.ndarray:
@@ -119,7 +114,7 @@ def train_expressiveness_model(
     videos: Path,
     run_dir: Path,
     out: Path | None,
-    detector: FaceDetector | None,
+    detector: FaceFinder | None,
     sampling: SamplingOptions,
     epochs: int = 30,
     batch_size: int = 64,
@@ -187,7 +182,7 @@ def _data_summary(data: VideoFaces, is_val: np.ndarray, sampling: SamplingOption
 def train_expressiveness(args: argparse.Namespace) -> dict[str, Any]:
     """`fer-train expressiveness`: the command-line arguments mapped onto ``train_expressiveness_model``."""
     sampling = SamplingOptions(frame_skip=args.frame_skip, max_frames=args.max_frames, padding=args.padding)
-    detector = create_face_detector(args.face_detector)
+    detector = create_face_detector(args.face_detector, args.padding)
     try:
         return train_expressiveness_model(
             args.metadata, args.videos, args.run_dir, args.out, detector, sampling,
@@ -195,6 +190,5 @@ def train_expressiveness(args: argparse.Namespace) -> dict[str, Any]:
             val_fraction=args.val_fraction, seed=args.seed,
         )
     finally:
-        close = getattr(detector, "close", None)
-        if callable(close):
-            close()
+        if detector is not None:
+            detector.close()
