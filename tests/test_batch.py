@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import functools
 import importlib.util
 import json
@@ -23,7 +24,7 @@ from runtime.analyzer import AnalyzerOptions
 from runtime.batch import VideoSettings, analyze_many, stopping
 from runtime.batch.cli import main as batch_main
 from runtime.batch.local import LocalEngine
-from runtime.batch.results import BATCH_KEY
+from runtime.batch.results import BATCH_KEY, fingerprint, page_path
 from runtime.batch.runner import _Progress, plan_workers
 from runtime.batch.worker import open_analyzer
 from runtime.cli import main as analyze_main
@@ -225,3 +226,48 @@ def test_a_stop_request_is_carried_out_while_a_video_is_still_running(tmp_path):
     assert stop.value.code == 128 + signal.SIGTERM
     assert time.monotonic() - started < 60
     stopping.check()  # the request was used up: nothing left to raise
+
+
+def test_report_pages_beside_the_reports_and_resumed_like_them(tmp_path):
+    videos = video_set(tmp_path / "in", faces=2)
+    out = tmp_path / "out"
+    settings = VideoSettings(html=True)
+    first = analyze_many(tmp_path / "in", out, workers=2, settings=settings)
+    pages = {v.name: page_path(out / f"{v.name}.json") for v in videos}
+    assert {r.status for r in first.rows} == {"done"}
+    for name, page in pages.items():
+        text = page.read_text(encoding="utf-8")
+        assert text.lstrip().lower().startswith("<!doctype html") and "http://" not in text, name
+    assert "no face" in pages["blank.avi"].read_text(encoding="utf-8").lower()
+
+    pages["face0.avi"].unlink()  # a report without its page is unfinished when pages are asked for
+    again = analyze_many(tmp_path / "in", out, workers=2, settings=settings)
+    assert {Path(r.path).name: r.status for r in again.rows} == {
+        "blank.avi": "skipped", "face0.avi": "done", "face1.avi": "skipped"}
+    assert pages["face0.avi"].is_file()
+    plain = analyze_many(tmp_path / "in", out, workers=2)  # the page changes no result: the reports still hold
+    assert {r.status for r in plain.rows} == {"skipped"}
+
+
+def test_the_fingerprint_holds_every_option_that_changes_an_answer(tmp_path):
+    covered = set(fingerprint(AnalyzerOptions(), VideoSettings()))
+    in_model_identities = {"emotion_model", "expressiveness_model", "detector"}
+    no_answer = {"threads", "gpu_delegate", "verify_model_hash"}  # speed and checks only
+    missing = {f.name for f in dataclasses.fields(AnalyzerOptions)} - covered - in_model_identities - no_answer
+    assert not missing, f"AnalyzerOptions fields that change results but not the batch fingerprint: {missing}"
+    assert "html" not in covered
+
+    video_set(tmp_path / "in", faces=1)
+    out = tmp_path / "out"
+    analyze_many(tmp_path / "in", out, workers=1)
+    other = analyze_many(tmp_path / "in", out, workers=1, options=AnalyzerOptions(expressiveness="emotion-intensity"))
+    assert {r.status for r in other.rows} == {"done"}
+
+
+def test_report_pages_without_the_extra_are_refused_before_any_work(tmp_path, monkeypatch, caplog):
+    video_set(tmp_path / "in", faces=1)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=r"fer-edge\[report\]"):
+        analyze_many(tmp_path / "in", tmp_path / "out", workers=1, settings=VideoSettings(html=True))
+    assert batch_main([str(tmp_path / "in"), "--out", str(tmp_path / "out2"), "--html", "--no-progress"]) == 2
+    assert "fer-edge[report]" in caplog.text and not list((tmp_path / "out2").glob("*.json"))

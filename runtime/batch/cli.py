@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"the manifests' column of video paths (default {DEFAULT_PATH_COLUMN!r})")
     parser.add_argument("--force", action="store_true", help="analyse every video again, even with a complete report")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--html", action="store_true",
+                        help="also each video's report page for the candidate, beside its report as .html "
+                             "(pip install 'fer-edge[report]')")
     add_analyzer_arguments(parser)  # --threads: per worker (default: cores // workers)
     add_video_arguments(parser)
     return parser
@@ -71,7 +74,7 @@ def _batch(args: argparse.Namespace) -> int:
     summary = analyze_many(
         args.inputs, args.out, engine=args.engine, workers=args.workers, threads=args.threads,
         options=analyzer_options(args), force=args.force, progress=not (args.no_progress or args.quiet),
-        settings=VideoSettings(args.frame_skip, args.max_frames, args.smoothing),
+        settings=VideoSettings(args.frame_skip, args.max_frames, args.smoothing, html=args.html),
         ray_address=args.ray_address, path_column=args.path_column)
     if not args.quiet:
         _say(summary, args.out)

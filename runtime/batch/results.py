@@ -56,7 +56,11 @@ def fingerprint(options: AnalyzerOptions | None, settings: VideoSettings) -> dic
         "detector": {"model": str(detector.model), "engine": Engine(detector.engine).value,
                      "min_score": detector.min_score},
         "device": parse_device(options.device).value, "max_faces": options.max_faces,
-        "crop_padding": options.crop_padding, "min_face_size": options.min_face_size, **asdict(settings),
+        "crop_padding": options.crop_padding, "min_face_size": options.min_face_size,
+        "expressiveness": options.expressiveness, "landmarks": options.landmarks, "tracking": options.tracking,
+        "redetect_every": options.redetect_every, "level_faces": options.level_faces,
+        "flip_average": options.flip_average,
+        **{name: value for name, value in asdict(settings).items() if name != "html"},  # a page changes no result
     }
 
 
@@ -86,8 +90,15 @@ def write_report(path: Path, result: VideoResult, job: VideoJob, source: dict[st
         "input": source, "fingerprint": expected, "carried": job.carried, "seconds": result.seconds,
         "engine": engine, "worker": result.worker}}
     path.parent.mkdir(parents=True, exist_ok=True)
+    if result.html is not None:  # before the report, which marks the video finished
+        replace_file(page_path(path), result.html)
     replace_file(path, json_text(document) + "\n")
     return document
+
+
+def page_path(report: Path) -> Path:
+    """Where the report page of a video's report goes: beside it, ``.html`` for ``.json``."""
+    return report.with_suffix(".html")
 
 
 def clean_temporary_files(out_dir: Path) -> int:

@@ -25,6 +25,7 @@ from runtime.batch.results import (
     file_identity,
     fingerprint,
     finished_report,
+    page_path,
     write_report,
     write_summary,
 )
@@ -129,7 +130,8 @@ def analyze_many(
         workers: processes or Ray actors (default: the usable cores).
         threads: threads per worker (default: cores // workers, at least 1).
         options: how each worker builds its Analyzer (models, detector, device).
-        settings: how each video is read (frame skip, frame limit, smoothing).
+        settings: how each video is read (frame skip, frame limit, smoothing) and whether its report page is made
+            (``html``: beside its report, ``.html``; extra ``fer-edge[report]``).
         force: analyse every video again.
         progress: a progress bar (tqdm, else a log line every few seconds) with done, failed and time left.
         ray_address: the Ray cluster to use (default: ``$RAY_ADDRESS``, else a local instance).
@@ -147,6 +149,10 @@ def analyze_many(
         raise ValueError(f"output folder {out} is not writable")
     clean_temporary_files(out)
     settings = settings or VideoSettings()
+    if settings.html:
+        from runtime.report_html import require
+
+        require()  # matplotlib, checked here once rather than failing every video
     workers, threads = plan_workers(workers, threads)
     with open_analyzer(options, 1):  # bad models fail here, once, rather than in every worker
         pass
@@ -154,7 +160,10 @@ def analyze_many(
     rows: dict[int, VideoRow] = {}
     sources = [file_identity(job.path) for job in jobs]
     for index, job in enumerate(jobs):
-        if not force and (document := finished_report(out / job.report, sources[index], expected)) is not None:
+        report = out / job.report
+        if force or (settings.html and not page_path(report).is_file()):
+            continue
+        if (document := finished_report(report, sources[index], expected)) is not None:
             rows[index] = VideoRow.from_report(job, out / job.report, document, SKIPPED)
     todo = [(index, str(job.path)) for index, job in enumerate(jobs) if index not in rows]
     log.info("%d videos: %d to analyse, %d with complete reports", len(jobs), len(todo), len(rows))

@@ -28,11 +28,15 @@ class VideoSettings:
         frame_skip: analyze every N-th frame.
         max_frames: stop after this many analyzed frames (None: the whole video).
         smoothing: EMA factor in (0, 1] for the primary face's probabilities (None: raw).
+        html: also make the candidate's report page of each video (``VideoReport.to_html``, no thumbnails), in
+            the worker (needs the extra ``fer-edge[report]``). It changes no result, so it is not in the
+            reports' fingerprint; a report without its page counts as unfinished when pages are asked for.
     """
 
     frame_skip: int = 1
     max_frames: int | None = None
     smoothing: float | None = None
+    html: bool = False
 
     def __post_init__(self) -> None:
         check_count(self.frame_skip, "frame_skip")
@@ -50,6 +54,7 @@ class VideoResult:
         error: why the video failed ("ValueError: cannot open video ..."), None on success.
         seconds: wall time of the video in the worker (decoding and analysis).
         worker: which worker did it (host:pid), for the record.
+        html: the report page, when ``VideoSettings.html`` asked for it.
     """
 
     index: int
@@ -57,10 +62,11 @@ class VideoResult:
     error: str | None
     seconds: float
     worker: str = ""
+    html: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "document": self.document, "error": self.error, "seconds": self.seconds,
-                "worker": self.worker}
+                "worker": self.worker, "html": self.html}
 
 
 def worker_options(options: AnalyzerOptions | None, threads: int) -> AnalyzerOptions:
@@ -85,8 +91,10 @@ def analyze_video_job(analyzer: Analyzer, index: int, path: str, settings: Video
         report = analyzer.analyze_video(path, frame_skip=settings.frame_skip, max_frames=settings.max_frames,
                                         smoothing=settings.smoothing)
         document = analysis_document(analyzer.emotion.path, analyzer.labels, video=report.to_dict())
+        models = [model.path for model in (analyzer.emotion, analyzer.expressiveness) if model is not None]
+        html = report.to_html(models=models) if settings.html else None
     except Exception as exc:  # one video's failure must not stop the batch; it is recorded with its reason
         log.warning("%s: %s", path, exc)
         return VideoResult(index, None, f"{type(exc).__name__}: {str(exc).strip()}",
                            time.perf_counter() - start, worker)
-    return VideoResult(index, document, None, time.perf_counter() - start, worker)
+    return VideoResult(index, document, None, time.perf_counter() - start, worker, html)
