@@ -145,15 +145,18 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         results = convert_model(args.model, options)
-    except (FileNotFoundError, ValueError, PermissionError, ImportError) as exc:
-        log.error("%s", exc)
-        return 2
-    except RuntimeError as exc:
-        log.error("conversion failed, nothing written: %s", exc)
-        return 1
     except ConversionCancelled as exc:
         log.error("%s", exc)
         return 128 + signal.SIGTERM
+    except (FileNotFoundError, ValueError, PermissionError, ImportError, RuntimeError) as exc:
+        if _STOP.is_set():  # the SIGTERM's SystemExit, turned into another error by a library it went through
+            log.error("stopped by SIGTERM; nothing was written (%s)", exc)
+            return 128 + signal.SIGTERM
+        if isinstance(exc, RuntimeError):
+            log.error("conversion failed, nothing written: %s", exc)
+            return 1
+        log.error("%s", exc)
+        return 2
     print(format_table(results))
     for r in results:
         print(f"wrote {r.path} (+ {manifest_path(r.path).name})")

@@ -295,3 +295,27 @@ def test_a_stop_that_a_library_swallowed_still_writes_nothing(tiny_keras, calibr
     with pytest.raises(pipeline.ConversionCancelled, match="nothing was written"):
         pipeline.convert_model(tiny_keras, options)
     assert list(out.iterdir()) == []
+
+
+def test_a_stop_that_a_library_turned_into_another_error_exits_as_stopped(tmp_path, monkeypatch, caplog,
+                                                                        calibration_npz):
+    """SIGTERM's SystemExit re-raised by TensorFlow's converter as its own error (so a RuntimeError from our export
+    step): the run still ends as stopped (143), not as a failed conversion (1); CI saw exit 1 once."""
+    import signal
+
+    import convert.cli as cli
+
+    def stopped_inside_a_library(*args, **kwargs):
+        cli._STOP.set()  # what _terminate does first
+        raise RuntimeError("int8 export failed: ConverterError: SystemExit(143)")
+
+    monkeypatch.setattr(cli, "convert_model", stopped_inside_a_library)
+    model = tmp_path / "m.keras"
+    model.write_bytes(b"PK")
+    try:
+        code = cli.main([str(model), "--fp32", "--out", str(tmp_path / "o"), "--no-data", "--calibration",
+                         str(calibration_npz)])
+        assert code == 128 + signal.SIGTERM
+    finally:
+        cli._STOP.clear()
+    assert "stopped by SIGTERM; nothing was written" in caplog.text
