@@ -133,3 +133,35 @@ def test_weights_sum_to_one_and_every_component_has_a_typical_level():
     assert act.score(typical) == pytest.approx(0.0)
     assert act.score({name: 2 * v + (act.SHARE_FLOOR if name == "smiling" else 0) for name, v in typical.items()}) \
         == pytest.approx(1.0)
+
+
+def _talking_face(frames: int, seed: int = 5) -> list[np.ndarray]:
+    """A face whose mouth opens and closes and whose head turns a little, in pixels."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(0.0, 40.0, (468, 3)) + 300.0
+    shapes = []
+    for t in range(frames):
+        shape = base + rng.normal(0.0, 0.3, base.shape)
+        shape[act.LOWER_LIP, 1] += 6.0 * np.sin(t / 3.0)
+        angle = np.radians(4.0 * np.sin(t / 20.0))
+        turn = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
+        shapes.append(((shape - 300.0) @ turn.T + 300.0).astype(np.float32))
+    return shapes
+
+
+def test_long_videos_are_measured_in_bounded_chunks_with_the_same_answer(monkeypatch):
+    """Past REFERENCE_FRAMES the reference and neutral faces come from a sample and frames are aligned in chunks:
+    the features agree with aligning everything at once, and the chunk size changes nothing."""
+    shapes = _talking_face(120)
+    exact = act.frame_features(shapes)
+    monkeypatch.setattr(act, "REFERENCE_FRAMES", 40)
+    monkeypatch.setattr(act, "CHUNK_FRAMES", 16)
+    sampled = act.frame_features(shapes)
+    monkeypatch.setattr(act, "CHUNK_FRAMES", 7)
+    other_chunks = act.frame_features(shapes)
+    for name in ("smile", "mouth_opening", "brow_height", "eye_opening", "deformation", "pose_degrees"):
+        np.testing.assert_allclose(getattr(sampled, name), getattr(other_chunks, name), atol=1e-12)
+        assert getattr(sampled, name).shape == getattr(exact, name).shape
+    np.testing.assert_allclose(sampled.mouth_opening, exact.mouth_opening, rtol=0.01)
+    np.testing.assert_allclose(sampled.pose_degrees, exact.pose_degrees, atol=0.2)
+    assert act.components(sampled, None) == pytest.approx(act.components(exact, None), rel=0.05)

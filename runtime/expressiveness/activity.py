@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -63,6 +63,8 @@ NEUTRAL_PERCENTILE = 10  # the face at rest: this percentile of a feature over t
 LOG_CLIP = 3.0
 SCORE_PER_DOUBLING = 1.0
 ROBUST_SD = 1.349  # IQR of a normal distribution in standard deviations
+REFERENCE_FRAMES = 1000  # longer videos: the reference and neutral shapes from this many evenly spaced frames
+CHUNK_FRAMES = 1000  # and the frames aligned this many at a time (bounded memory; see frame_features)
 
 # The typical level of each component for a talking face in an interview (see the module docstring).
 TYPICAL: dict[str, float] = {"smiling": 0.15, "brow_activity": 0.012, "mouth_activity": 0.04,
@@ -144,23 +146,51 @@ def _euler_degrees(rotations: np.ndarray) -> np.ndarray:
     return np.degrees(np.stack([yaw, pitch, roll], axis=1))
 
 
-def frame_features(shapes: np.ndarray) -> FrameFeatures:
+def frame_features(shapes: Sequence[np.ndarray] | np.ndarray) -> FrameFeatures:
     """Features of N frames of one face's landmarks (N, 468, 3) in pixels (see the module docstring).
+
+    Memory stays bounded for long videos: with more than ``REFERENCE_FRAMES`` frames, the person's reference
+    (median) shape and neutral face come from that many evenly spaced frames, and the frames are aligned to it
+    ``CHUNK_FRAMES`` at a time (a 10-minute video read at 30 fps took 680 MB at once; the features of a frame
+    depend on the whole video only through those two shapes, which a sample of 1,000 frames pins down).
 
     Raises:
         ValueError: the shapes are not (N >= 1, 468, 3) finite values.
     """
-    shapes = np.asarray(shapes, dtype=np.float64)
-    if shapes.ndim != 3 or shapes.shape[1:] != (NUM_POINTS, 3) or len(shapes) == 0:
-        raise ValueError(f"landmarks must be (N >= 1, {NUM_POINTS}, 3), got {shapes.shape}")
-    if not np.isfinite(shapes).all():
+    count = len(shapes)
+    if count <= REFERENCE_FRAMES:
+        everything = _checked(shapes)
+        aligned, reference, rotations = align(everything)
+        return _features(aligned, rotations, reference, np.median(aligned, axis=0))
+    picked = np.unique(np.linspace(0, count - 1, REFERENCE_FRAMES).round().astype(int))
+    sample_aligned, reference, _ = align(_checked([shapes[i] for i in picked]))
+    neutral = np.median(sample_aligned, axis=0)
+    parts = []
+    for first in range(0, count, CHUNK_FRAMES):
+        chunk = _checked(shapes[first : first + CHUNK_FRAMES])
+        aligned, rotations = np.empty_like(chunk), np.zeros((len(chunk), 3, 3))
+        for i, shape in enumerate(chunk):
+            scale, rotations[i], translation = umeyama(shape, reference)
+            aligned[i] = scale * shape @ rotations[i].T + translation
+        parts.append(_features(aligned, rotations, reference, neutral))
+    return FrameFeatures(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(FrameFeatures)))
+
+
+def _checked(shapes: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
+    stacked = np.asarray(shapes, dtype=np.float64)
+    if stacked.ndim != 3 or stacked.shape[1:] != (NUM_POINTS, 3) or len(stacked) == 0:
+        raise ValueError(f"landmarks must be (N >= 1, {NUM_POINTS}, 3), got {stacked.shape}")
+    if not np.isfinite(stacked).all():
         raise ValueError("landmarks must be finite")
-    aligned, reference, rotations = align(shapes)
+    return stacked
+
+
+def _features(aligned: np.ndarray, rotations: np.ndarray, reference: np.ndarray, neutral: np.ndarray) -> FrameFeatures:
+    """The features of frames already aligned to ``reference``; ``neutral``: the person's median aligned face."""
     unit = float(np.linalg.norm(reference[EYE_OUTER[1]] - reference[EYE_OUTER[0]]))
     if unit <= 0:
         raise ValueError("the reference shape has coincident eye corners")
-    aligned = aligned / unit
-    reference = reference / unit
+    aligned, reference, neutral = aligned / unit, reference / unit, neutral / unit
     across = reference[EYE_OUTER[1]] - reference[EYE_OUTER[0]]
     across /= np.linalg.norm(across)
     down = reference[CHIN] - reference[FOREHEAD]
@@ -177,7 +207,6 @@ def frame_features(shapes: np.ndarray) -> FrameFeatures:
     smile = dist(*MOUTH_CORNERS) + (height(UPPER_LIP) - corners)
     brow = np.mean([height(lid) - height(brow) for lid, brow in zip(UPPER_LIDS, BROWS)], axis=0)
     eyes = np.mean([dist(u, lo) for u, lo in zip(UPPER_LIDS, LOWER_LIDS)], axis=0)
-    neutral = np.median(aligned, axis=0)
     deformation = np.sqrt(((aligned - neutral) ** 2).sum(axis=2).mean(axis=1))
     return FrameFeatures(smile, dist(UPPER_LIP, LOWER_LIP), brow, eyes, deformation, _euler_degrees(rotations))
 
@@ -256,7 +285,7 @@ def video_activity(
         reason = f"only {len(present)} analyzed frames with a face (at least {MIN_FACE_FRAMES} are needed)"
     if reason is not None:
         return Activity(None, per_frame=(None,) * len(landmarks), reason=reason)
-    features = frame_features(np.stack([landmarks[i] for i in present]))
+    features = frame_features([landmarks[i] for i in present])
     emotion = None
     if non_neutral is not None:
         known = [non_neutral[i] for i in present if non_neutral[i] is not None]
