@@ -151,6 +151,7 @@ def test_components_and_activity_show_when_the_report_has_them():
     assert "4x typical" in drove and "2x typical" in drove and "0.25x typical" in drove
     assert 'class="less"' in drove and 'class="more"' in drove and "Unknown part" not in drove
     assert "smiles well above your resting face" in page and "facial landmarks" in page
+    assert "face mesh (468 landmarks)" in page and "the largest face counts" not in page
     assert "lower panel shows facial activity" in page and ">activity<" in page
 
 

@@ -10,7 +10,7 @@ from html import escape
 from importlib.resources import files
 from pathlib import Path
 
-from runtime.report import EXPRESSIVE_ABOVE, NEUTRAL, RESERVED_BELOW, VideoReport
+from runtime.report import EXPRESSIVE_ABOVE, FACIAL_ACTIVITY, NEUTRAL, RESERVED_BELOW, VideoReport
 from runtime.report_html import charts, words
 from runtime.report_html.series import Moment, binned, clock, crowded, frames_with_several_faces, key_moments
 
@@ -151,11 +151,18 @@ def _crowd_notice(report: VideoReport) -> str:
             "numbers follow the largest face in each frame, which may not always have been you.</p>")
 
 
+def _faces_note(report: VideoReport) -> str:
+    if report.expressiveness.method == FACIAL_ACTIVITY:
+        return ("found by MediaPipe's BlazeFace detector and followed with MediaPipe's face mesh (468 landmarks), "
+                "which also measures the facial activity; the same person is followed from frame to frame")
+    return "found by MediaPipe's BlazeFace detector; in each frame the largest face counts"
+
+
 def _fine_print(report: VideoReport, models: Sequence[Path]) -> str:
     with_face = report.frames_analyzed - report.frames_without_face
     rows = [("Models", "".join(f"<li><strong>{escape(n.name)}</strong>: {escape(n.description)}</li>"
                                for n in map(words.model_note, models)) or "<li>not recorded for this page</li>"),
-            ("Faces", "<li>found by MediaPipe's BlazeFace detector; in each frame the largest face counts</li>")]
+            ("Faces", f"<li>{escape(_faces_note(report))}</li>")]
     duration = _duration(report)
     frames = [f"{report.frames_analyzed:,} analysed of {report.frames_read:,} read"
               + (f" ({clock(duration)} at {report.fps:.0f} fps)" if duration else ""),
