@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from runtime.classifier import ExpressionModel
-from runtime.expressiveness.activity import Activity, PersonFollower, video_activity
+from runtime.expressiveness.activity import Activity, video_activity
+from runtime.expressiveness.following import PersonFollower
 from runtime.expressiveness.head import ActivityHead
 from runtime.report import (
     FACIAL_ACTIVITY,

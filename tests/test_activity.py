@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from runtime.expressiveness import activity as act
+from runtime.expressiveness.following import follow_person
 from runtime.report import FACIAL_ACTIVITY, expressiveness_from_activity
 
 FPS = 30.0
@@ -107,10 +108,10 @@ def test_two_faces_swapping_size_keep_their_identities():
     a = [(100 - t, 100, 80 + t, 80 + t) for t in range(60)]
     b = [(400, 100, 110, 110)] * 60
     boxes = [sorted([fa, fb], key=lambda box: -box[2] * box[3]) for fa, fb in zip(a, b)]
-    picks = act.follow_person(boxes)
+    picks = follow_person(boxes)
     followed = [frame[i] for frame, i in zip(boxes, picks)]
     assert all(box[0] == 400 for box in followed)  # B was the largest at first and stays followed
-    assert act.follow_person([[], [(0, 0, 10, 10)], []]) == [None, 0, None]
+    assert follow_person([[], [(0, 0, 10, 10)], []]) == [None, 0, None]
 
 
 @pytest.mark.parametrize("landmarks", [np.zeros((5, 468, 2)), np.full((3, 468, 3), np.nan), np.zeros((0, 468, 3))])

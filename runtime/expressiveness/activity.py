@@ -56,6 +56,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from runtime.expressiveness.procrustes import align, euler_degrees, umeyama
+
 MIN_FACE_SECONDS = 2.0
 MIN_FACE_FRAMES = 10  # spreads and percentiles of fewer frames say little, however far apart they were sampled
 SMILE_THRESHOLD = 0.08  # eye-corner-distance units above the person's resting smile (about 7 mm)
@@ -105,45 +107,6 @@ class Activity:
     components: dict[str, float] = field(default_factory=dict)
     per_frame: tuple[float | None, ...] = ()
     reason: str | None = None
-
-
-def umeyama(source: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """The similarity ``(scale, rotation (3, 3), translation (3,))`` that best maps ``source`` onto ``target``
-    (both (N, 3)) in least squares, without reflection (Umeyama 1991)."""
-    mu_s, mu_t = source.mean(axis=0), target.mean(axis=0)
-    s, t = source - mu_s, target - mu_t
-    u, sigma, vt = np.linalg.svd(t.T @ s / len(source))
-    d = np.ones(3)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        d[-1] = -1.0
-    rotation = u @ np.diag(d) @ vt
-    var = (s**2).sum() / len(source)
-    scale = float((sigma * d).sum() / var) if var > 0 else 1.0
-    return scale, rotation, mu_t - scale * rotation @ mu_s
-
-
-def align(shapes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Generalized Procrustes of shapes (N, P, 3): (aligned shapes, the reference (median) shape, rotations (N, 3, 3)
-    that took each frame to the reference)."""
-    reference = shapes[0] - shapes[0].mean(axis=0)
-    rotations = np.zeros((len(shapes), 3, 3))
-    aligned = np.empty_like(shapes)
-    for _ in range(2):
-        for i, shape in enumerate(shapes):
-            scale, rotation, translation = umeyama(shape, reference)
-            aligned[i] = scale * shape @ rotation.T + translation
-            rotations[i] = rotation
-        reference = np.median(aligned, axis=0)
-        reference -= reference.mean(axis=0)
-    return aligned, reference, rotations
-
-
-def _euler_degrees(rotations: np.ndarray) -> np.ndarray:
-    """(N, 3, 3) rotations -> (N, 3) yaw (about y), pitch (about x), roll (about z), in degrees."""
-    yaw = np.arcsin(np.clip(-rotations[:, 2, 0], -1.0, 1.0))
-    pitch = np.arctan2(rotations[:, 2, 1], rotations[:, 2, 2])
-    roll = np.arctan2(rotations[:, 1, 0], rotations[:, 0, 0])
-    return np.degrees(np.stack([yaw, pitch, roll], axis=1))
 
 
 def frame_features(shapes: Sequence[np.ndarray] | np.ndarray) -> FrameFeatures:
@@ -208,7 +171,7 @@ def _features(aligned: np.ndarray, rotations: np.ndarray, reference: np.ndarray,
     brow = np.mean([height(lid) - height(brow) for lid, brow in zip(UPPER_LIDS, BROWS)], axis=0)
     eyes = np.mean([dist(u, lo) for u, lo in zip(UPPER_LIDS, LOWER_LIDS)], axis=0)
     deformation = np.sqrt(((aligned - neutral) ** 2).sum(axis=2).mean(axis=1))
-    return FrameFeatures(smile, dist(UPPER_LIP, LOWER_LIP), brow, eyes, deformation, _euler_degrees(rotations))
+    return FrameFeatures(smile, dist(UPPER_LIP, LOWER_LIP), brow, eyes, deformation, euler_degrees(rotations))
 
 
 def robust_spread(values: np.ndarray) -> float:
@@ -295,33 +258,3 @@ def video_activity(
     for i, value in zip(present, features.deformation / TYPICAL["deformation"]):
         per_frame[i] = float(value)
     return Activity(score(parts), parts, tuple(per_frame))
-
-
-class PersonFollower:
-    """Which face to follow, frame after frame, so that one person's landmarks make the series: the face nearest
-    the previous choice (centre within half its width), else the largest. A face lost for some frames is picked
-    up again where it was; two faces swapping size keep their identities."""
-
-    def __init__(self) -> None:
-        self._previous: tuple[float, float, float] | None = None
-
-    def pick(self, faces: Sequence[tuple[float, float, float, float]]) -> int | None:
-        """The index of the face to follow among this frame's boxes ``(x, y, w, h)``; None when there is none."""
-        if not faces:
-            return None
-        pick = max(range(len(faces)), key=lambda i: faces[i][2] * faces[i][3])
-        if self._previous is not None:
-            px, py, pw = self._previous
-            gaps = [math.hypot(x + w / 2 - px, y + h / 2 - py) for x, y, w, h in faces]
-            nearest = min(range(len(faces)), key=gaps.__getitem__)
-            if gaps[nearest] <= pw / 2:
-                pick = nearest
-        x, y, w, h = faces[pick]
-        self._previous = (x + w / 2, y + h / 2, w)
-        return pick
-
-
-def follow_person(boxes: Sequence[Sequence[tuple[float, float, float, float]]]) -> list[int | None]:
-    """``PersonFollower.pick`` over a whole video: per frame, the index of the followed face or None."""
-    follower = PersonFollower()
-    return [follower.pick(faces) for faces in boxes]
