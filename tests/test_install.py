@@ -45,6 +45,8 @@ def _analyze(python: Path, cwd: Path, *args: str, env: dict[str, str] | None = N
 def test_version_and_the_installed_models(python, tmp_path):
     done = run(console_script(python, "fer-analyze"), "--version", cwd=tmp_path)
     assert done.returncode == 0 and done.stdout.startswith("fer-analyze ")
+    batch = run(console_script(python, "fer-batch"), "--version", cwd=tmp_path)  # no tqdm, pyarrow or ray there
+    assert batch.returncode == 0 and batch.stdout.strip() == done.stdout.strip().replace("fer-analyze", "fer-batch")
     listed = run(console_script(python, "fer-analyze"), "--list-models", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
@@ -102,3 +104,19 @@ def test_an_install_outside_the_prefix_finds_its_models(python, built_wheel, tmp
     assert Path(report["model"]["emotion"]).is_relative_to(target)
     (face,) = next(iter(report["images"].values()))
     assert len(face["landmarks"]) == 468 and 0.5 <= face["landmark_score"] <= 1
+
+
+def test_fer_batch_in_the_minimal_install(python, tmp_path):
+    """The local engine needs none of the batch extras: log lines instead of a bar, summary.csv without Parquet."""
+    import cv2
+
+    from tests.videos import write_video
+
+    (tmp_path / "in").mkdir()
+    write_video(tmp_path / "in" / "face.avi", 12, image=cv2.imread(str(SAMPLE)))
+    done = run(console_script(python, "fer-batch"), str(tmp_path / "in"), "--out", str(tmp_path / "out"),
+               "--workers", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "out" / "face.avi.json").read_text())
+    assert report["video"]["frames_analyzed"] == 12 and report["batch"]["engine"] == "local"
+    assert (tmp_path / "out" / "summary.csv").is_file() and not (tmp_path / "out" / "summary.parquet").exists()
