@@ -4,4 +4,6 @@ Everything that needs TensorFlow imports it inside the function that uses it, so
 stay usable (by the benchmarks, say) without it.
 """
 
-__version__ = "0.1.0"
+from runtime import __version__  # one version for the distribution (pyproject reads it there)
+
+__all__ = ["__version__"]

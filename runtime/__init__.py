@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from runtime.report import FrameResult, VideoReport
     from runtime.results import Box, Classification, Detection, Face
 
+__version__ = "0.1.0"  # the distribution's version: pyproject.toml reads it from here (dynamic)
 __all__ = ["Analyzer", "AnalyzerOptions", "Box", "Classification", "Detection", "DetectorOptions", "Face",
            "FrameResult", "VideoReport"]
 
@@ -27,19 +28,6 @@ _WHERE = {
     "FrameResult": "runtime.report", "VideoReport": "runtime.report", "Box": "runtime.results",
     "Classification": "runtime.results", "Detection": "runtime.results", "Face": "runtime.results",
 }
-
-
-def version() -> str:
-    """The installed distribution's version (``fer-edge``), or the source tree's when it is not installed."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("fer-edge")
-    except metadata.PackageNotFoundError:
-        return __version__
-
-
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import cv2
 
-from runtime import version
+from runtime import __version__
 from runtime.analyzer import EXPRESSIVENESS_METHODS, MIN_FACE_SIZE, Analyzer, AnalyzerOptions
 from runtime.annotate import VideoWriter, draw_faces
 from runtime.catalog import list_models, models_table
@@ -110,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("input", nargs="?",
                         help="an image, a folder of images, a video file, or a webcam index (0, 1, ...)")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--list-models", action="store_true", help="list the installed models and exit")
     add_verbosity_arguments(parser)
     add_analyzer_arguments(parser)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime import version
+from runtime import __version__
 from runtime.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,8 +27,8 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0
-    assert capsys.readouterr().out.strip() == f"fer-analyze {version()}"
-    assert version()[0].isdigit()
+    assert capsys.readouterr().out.strip() == f"fer-analyze {__version__}"
+    assert __version__[0].isdigit()
 
 
 def test_no_input_is_a_usage_error(capsys):

@@ -17,7 +17,7 @@ import logging
 import signal
 from pathlib import Path
 
-from runtime import version
+from runtime import __version__
 from runtime.batch import stopping
 from runtime.batch.inputs import DEFAULT_PATH_COLUMN
 from runtime.batch.runner import ENGINES, BatchSummary, analyze_many
@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fer-batch", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", help="folders, glob patterns, manifests (.csv/.jsonl) or videos")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     add_verbosity_arguments(parser)
     parser.add_argument("--out", type=Path, required=True, help="folder for the reports and the summary")
     parser.add_argument("--engine", default="local", choices=ENGINES,
