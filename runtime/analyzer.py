@@ -59,9 +59,7 @@ class Analyzer:
                 self.expressiveness = ExpressionModel(path, device, threads, self.options.gpu_delegate,
                                                       verify_hash=verify)
                 _check_task(self.expressiveness, "expressiveness")
-            o = self.options
-            finder = FinderOptions(o.detector, o.min_face_size, o.crop_padding, o.max_faces, o.level_faces)
-            self.faces = FaceFinder(finder, open_landmarks=bool(o.landmarks))
+            self.faces = FaceFinder(FinderOptions.of(self.options), open_landmarks=bool(self.options.landmarks))
         except Exception:
             self.close()
             raise

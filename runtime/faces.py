@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from runtime.landmarks.geometry import LEFT_EYE_KEYPOINT, RIGHT_EYE_KEYPOINT, ro
 from runtime.preprocess import LEVEL_BEYOND_DEGREES, crop, expand_box, level_crop, to_bgr
 from runtime.results import Box, Classification, Face
 from runtime.tracking import DETECT, FOLLOW_AND_DETECT, NEW_FACE_IOU, FaceTracker, Track
+
+if TYPE_CHECKING:
+    from runtime.options import AnalyzerOptions
 
 EMPTY = Classification(("",), (0.0,))  # a face before the expression model has read it
 Found = tuple[Face, np.ndarray]  # a face (emotion not yet read) and its emotion crop
@@ -29,6 +33,12 @@ class FinderOptions:
     crop_padding: float
     max_faces: int | None
     level_faces: bool = True
+
+    @classmethod
+    def of(cls, options: AnalyzerOptions) -> FinderOptions:
+        """The face-finding part of an Analyzer's options (the Analyzer's and the expressiveness trainer's)."""
+        return cls(options.detector, options.min_face_size, options.crop_padding, options.max_faces,
+                   options.level_faces)
 
 
 class FaceFinder:

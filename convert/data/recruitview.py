@@ -21,10 +21,9 @@ from typing import Protocol
 
 import numpy as np
 
-from runtime.detection import DetectorOptions
 from runtime.faces import FaceFinder, FinderOptions
 from runtime.manifest import EXPRESSIVENESS_LABELS, Normalization, json_object
-from runtime.options import MIN_FACE_SIZE
+from runtime.options import AnalyzerOptions
 from runtime.preprocess import DEFAULT_CROP_PADDING, prepare_faces
 from runtime.report import EXPRESSIVE_ABOVE, RESERVED_BELOW, level_for_score
 from runtime.results import Detection
@@ -45,10 +44,9 @@ class FaceDetector(Protocol):
 
 
 def face_finder(padding: float = DEFAULT_CROP_PADDING, detector: FaceDetector | None = None) -> FaceFinder:
-    """The runtime's face finder as the Analyzer builds it (BlazeFace with its default options, the minimum face
+    """The runtime's face finder as the Analyzer builds it from its default options (BlazeFace, the minimum face
     size, levelled crops), with the crop ``padding``; ``detector`` replaces BlazeFace when given."""
-    options = FinderOptions(DetectorOptions(), MIN_FACE_SIZE, padding, max_faces=None)
-    return FaceFinder(options, detector=detector)
+    return FaceFinder(FinderOptions.of(AnalyzerOptions(crop_padding=padding)), detector=detector)
 
 
 @dataclass(frozen=True)
