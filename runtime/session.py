@@ -3,7 +3,6 @@ for facial activity. ``Analyzer.analyze_stream`` and ``Analyzer.analyze_video`` 
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -86,8 +85,6 @@ class StreamSession:
         """Facial activity of the followed person over the frames so far (needs ``landmarks``)."""
         if not self.landmarks:
             return Activity(None, reason="landmarks were not computed")
-        if not math.isfinite(seconds_per_frame) or seconds_per_frame <= 0:
-            raise ValueError(f"seconds_per_frame must be positive, got {seconds_per_frame}")
         return video_activity(self.followed, seconds_per_frame, self.non_neutral)
 
     def verdict(self, timeline: list[FrameResult],

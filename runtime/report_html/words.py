@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from runtime.expressiveness.activity import WEIGHTS, log_ratios
 from runtime.manifest import load_manifest
 from runtime.report import EXPRESSIVE_ABOVE, RESERVED_BELOW, Expressiveness
 
@@ -75,8 +76,6 @@ class Driver:
 def drivers(expressiveness: Expressiveness) -> list[Driver]:
     """The verdict's components (``Expressiveness.components``, where the method has them), each against its
     typical level, the ones that moved the score most first (weight times distance from typical)."""
-    from runtime.expressiveness.activity import WEIGHTS, log_ratios
-
     components = getattr(expressiveness, "components", None) or {}
     found = [Driver(component_name(k), r, WEIGHTS[k]) for k, r in log_ratios(components).items()]
     return sorted(found, key=lambda d: -abs(d.log2_ratio) * d.weight)
