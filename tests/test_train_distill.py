@@ -135,3 +135,68 @@ def test_an_ensemble_of_teachers_averages_them_and_their_mirror_images():
     seen = np.asarray(soft_targets(one_sided, face, np.zeros((1, 2), np.float32), 1.0, flip=False))
     mirrored = np.asarray(soft_targets(one_sided, face, np.zeros((1, 2), np.float32), 1.0))
     assert seen[0, 0] > 0.99 and mirrored[0, 0] == pytest.approx((seen[0, 0] + 0.5) / 2, abs=1e-5)
+
+
+def test_offline_targets_are_the_soft_targets_of_the_faces_as_they_are():
+    from convert.train.distill import offline_targets
+
+    first, second = _constant_teacher(48, [0.1, 0.2, 0.7]), _constant_teacher(32, [0.5, 0.3, 0.2])
+    images = np.random.default_rng(1).uniform(0, 255, (5, 48, 48, 1)).astype(np.float32)
+    indices = np.array([0, 1, 2, 2, 0])
+    targets = offline_targets([first, second], images, indices, 0.5, batch_size=2)  # batches of 2, 2 and 1
+    expected = 0.5 * np.eye(3)[indices] + 0.5 * np.array([0.3, 0.25, 0.45])
+    assert targets.dtype == np.float32 and targets.shape == (5, 3)
+    np.testing.assert_allclose(targets, expected, atol=1e-6)
+    soft = np.full((5, 3), 1 / 3, np.float32)
+    np.testing.assert_allclose(offline_targets([first], images, soft, 0.0), soft, atol=1e-7)
+    online = np.asarray(soft_targets([first, second], images, np.eye(3, dtype=np.float32)[indices], 0.5))
+    np.testing.assert_allclose(targets, online, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_offline_distillation_and_width_are_recorded_and_a_wrong_width_is_refused(tmp_path, caplog):
+    data = write_fer_csv(tmp_path / "fer.csv", {"Training": 48, "PublicTest": 16, "PrivateTest": 16})
+    teacher = tmp_path / "teacher.keras"
+    _constant_teacher(48, [0.4, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]).save(teacher)
+    base = ["emotion", "--data", str(data), "--epochs", "1", "--batch-size", "16", "--no-ferplus"]
+    out = tmp_path / "student.keras"
+    with caplog.at_level("INFO"):
+        assert main([*base, "--arch", "resnet", "--width", "8", "--run-dir", str(tmp_path / "run"), "--out",
+                     str(out), "--teacher", str(teacher), "--distill-offline"]) == 0
+    assert "distilled offline from 1 teacher(s)" in caplog.text
+    manifest = load_manifest(out)
+    config = manifest.extra["training"]["config"]
+    assert config["distill_offline"] is True and config["teachers"] == [str(teacher)]
+    assert manifest.extra["width"] == 8
+    import keras
+
+    widths = [layer.filters for layer in keras.models.load_model(out).layers if hasattr(layer, "filters")]
+    assert widths[0] == 16 and max(widths) == 64  # the stem (at least 16), then 8, 16, 32, 64
+
+    caplog.clear()
+    with caplog.at_level("ERROR"):
+        assert main([*base, "--run-dir", str(tmp_path / "r2"), "--width", "16"]) == 2  # the cnn has no width
+        assert main([*base, "--arch", "sepnet", "--run-dir", str(tmp_path / "r3"), "--width", "2"]) == 2
+    assert caplog.text.count("--width applies to resnet and sepnet only") == 2
+
+
+def test_a_run_started_before_a_config_field_existed_resumes(tmp_path):
+    """state.json written by an older fer-train lacks the newer FitConfig fields; their defaults are assumed."""
+    from dataclasses import asdict
+
+    from convert.train.loop import FitConfig, fit
+
+    config = FitConfig(epochs=1, batch_size=8, learning_rate=1e-3)
+    run = tmp_path / "run"
+    images = np.random.default_rng(2).uniform(0, 255, (16, 48, 48, 1)).astype(np.float32)
+    labels = np.arange(16) % 7
+    fit(lambda: build_cnn(7), (images, labels), (images, labels), 7, config, run)
+    state = json.loads((run / "state.json").read_text())
+    del state["config"]["distill_offline"]
+    (run / "state.json").write_text(json.dumps(state))
+    assert fit(lambda: build_cnn(7), (images, labels), (images, labels), 7, config, run)["epoch"] == 1
+    state["config"]["distill_offline"] = True
+    (run / "state.json").write_text(json.dumps(state))
+    with pytest.raises(ValueError, match="another configuration"):
+        fit(lambda: build_cnn(7), (images, labels), (images, labels), 7, config, run)
+    assert asdict(config)["distill_offline"] is False

@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     emo.add_argument("--batch-size", type=int)
     emo.add_argument("--learning-rate", type=float)
     emo.add_argument("--input-side", type=int)
+    emo.add_argument("--width", type=int,
+                     help="filters of the first stage, doubling per stage (resnet: default 24, sepnet: default 64)")
     emo.add_argument("--seed", type=int, default=1234)
     emo.add_argument("--limit", type=int, help="use at most this many faces per split (smoke runs)")
     emo.add_argument("--init-from", type=Path, help="start from this trained model's weights (same architecture)")
@@ -40,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
                           "averaged with its mirror image)")
     emo.add_argument("--distill-weight", type=float, default=0.5,
                      help="the teacher's share of the training target, 0..1 (default 0.5)")
+    emo.add_argument("--distill-offline", action="store_true",
+                     help="ask the teachers once, on the training faces as they are (and mirrored), instead of on "
+                          "every augmented batch: each epoch then costs the student's training alone")
     emo.add_argument("--erasing", type=float, default=0.0,
                      help="probability of random erasing per training face, 0..1 (default 0: off)")
     emo.add_argument("--ferplus-votes", type=Path, nargs="?", const=ferplus_votes_file(), default=None,
@@ -105,9 +110,11 @@ def main(argv: list[str] | None = None) -> int:
                 raise FileNotFoundError("no FER-2013 file: pass --data or set FER2013_CSV")
             train_emotion(args.arch, args.data, args.run_dir, args.out, epochs=args.epochs,
                           batch_size=args.batch_size, learning_rate=args.learning_rate,
-                          input_side=args.input_side, ferplus=None if args.no_ferplus else args.ferplus,
+                          input_side=args.input_side, width=args.width,
+                          ferplus=None if args.no_ferplus else args.ferplus,
                           seed=args.seed, limit=args.limit, init_from=args.init_from, teachers=args.teacher,
-                          distill_weight=args.distill_weight, erasing=args.erasing,
+                          distill_weight=args.distill_weight, distill_offline=args.distill_offline,
+                          erasing=args.erasing,
                           ferplus_votes=args.ferplus_votes, ferplus_weight=args.ferplus_weight)
         elif args.task == "activity":
             from convert.train.activity import train_activity_head

@@ -4,6 +4,10 @@ The student learns from ``(1 - weight) * target + weight * teacher_probabilities
 probabilities are the mean over the teachers (an ensemble) of each one's mean over the face and its mirror image.
 All models take raw gray pixels (they normalize inside), so the teachers see exactly the augmented batch the student
 sees, resized to each teacher's own input side when they differ.
+
+Offline (``offline_targets``), the teachers are asked once, on the training faces as they are, and their answers
+stay fixed while the faces are augmented: a small mismatch (a rotated or partly erased face keeps the answer for the
+whole face) that saves the teachers' forward passes on every batch, several times the student's own training on a CPU.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from convert.pipeline import load_keras
 
@@ -52,3 +58,18 @@ def soft_targets(teachers: Any | Sequence[Any], images: Any, labels: Any, weight
 
     probabilities = tf.cast(teacher_probabilities(teachers, images, flip), labels.dtype)
     return (1.0 - weight) * labels + weight * probabilities
+
+
+def offline_targets(teachers: Sequence[Any], images: np.ndarray, labels: np.ndarray, weight: float,
+                    batch_size: int = 256) -> np.ndarray:
+    """``soft_targets`` computed once for a whole set: ``images`` (N, side, side, 1) raw pixels, ``labels`` (N,)
+    class indices or (N, classes) distributions; returns float32 (N, classes)."""
+    import tensorflow as tf
+
+    classes = teachers[0].output_shape[-1]
+    targets = labels.astype(np.float32) if labels.ndim == 2 else np.eye(classes, dtype=np.float32)[labels]
+    ask = tf.function(lambda batch: teacher_probabilities(list(teachers), batch), reduce_retracing=True)
+    answers = [np.asarray(ask(tf.constant(images[start:start + batch_size], tf.float32)))
+               for start in range(0, len(images), batch_size)]
+    probabilities = np.concatenate(answers) if answers else np.zeros_like(targets)
+    return ((1.0 - weight) * targets + weight * probabilities).astype(np.float32)

@@ -11,9 +11,10 @@ import numpy as np
 
 from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority, load_ferplus_votes
 from convert.metrics import classification_report
+from convert.train.distill import load_teacher, offline_targets
 from convert.train.export import export_keras_model
 from convert.train.loop import BEST, FitConfig, fit
-from convert.train.models import SPECS
+from convert.train.models import SPECS, WIDTH_ARCHITECTURES
 from runtime.manifest import FER2013_LABELS, Normalization
 from runtime.preprocess import prepare_faces
 
@@ -61,22 +62,26 @@ def train_emotion(
     batch_size: int | None = None,
     learning_rate: float | None = None,
     input_side: int | None = None,
+    width: int | None = None,
     ferplus: Path | None = None,
     seed: int = 1234,
     limit: int | None = None,
     init_from: Path | None = None,
     teachers: Sequence[Path] = (),
     distill_weight: float = 0.5,
+    distill_offline: bool = False,
     erasing: float = 0.0,
     ferplus_votes: Path | None = None,
     ferplus_weight: float = 0.5,
 ) -> dict[str, Any]:
     """Trains one emotion model and, when ``out`` is given, writes it there with its manifest.
 
-    ``init_from`` starts from a trained model's weights (same architecture and input side); ``teachers`` adds
-    knowledge distillation from an ensemble of trained models (with mirror images), ``distill_weight`` being its
-    share of the target; ``erasing`` is the probability of random erasing; ``ferplus_votes`` (fer2013new.csv) mixes
-    each training face's FER+ vote distribution over the 7 classes into its target, ``ferplus_weight`` its share.
+    ``width`` sets the first-stage filters of a resnet or sepnet. ``init_from`` starts from a trained model's
+    weights (same architecture and input side); ``teachers`` adds knowledge distillation from an ensemble of trained
+    models (with mirror images), ``distill_weight`` being its share of the target, asked on every augmented batch or,
+    with ``distill_offline``, once on the training faces before training; ``erasing`` is the probability of
+    random erasing; ``ferplus_votes`` (fer2013new.csv) mixes each training face's FER+ vote distribution over the
+    7 classes into its target, ``ferplus_weight`` its share.
     """
     import keras
 
@@ -84,8 +89,12 @@ def train_emotion(
                         ("--ferplus-weight", ferplus_weight)):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be within 0..1, got {value}")
+    if width is not None and (arch not in WIDTH_ARCHITECTURES or width < 4):
+        raise ValueError(f"--width applies to {' and '.join(WIDTH_ARCHITECTURES)} only and must be at least 4; "
+                         f"got {width} for {arch}")
     spec = SPECS[arch]
     side = input_side or spec.input_side
+    shape = {"width": width} if width else {}
     config = FitConfig(
         epochs=epochs or spec.epochs,
         batch_size=batch_size or spec.batch_size,
@@ -94,6 +103,7 @@ def train_emotion(
         init_from=str(init_from) if init_from else None,
         teachers=tuple(str(t) for t in teachers),
         distill_weight=distill_weight if teachers else 0.0,
+        distill_offline=bool(teachers) and distill_offline,
         erasing=erasing,
         soft_labels=str(ferplus_votes) if ferplus_votes else None,
         soft_label_weight=ferplus_weight if ferplus_votes else 0.0,
@@ -104,9 +114,15 @@ def train_emotion(
     train, val, test = splits["Training"], splits["PublicTest"], splits["PrivateTest"]
     log.info("FER-2013: %d training, %d validation, %d test faces; %s at %dx%d",
              len(train), len(val), len(test), arch, side, side)
+    images = faces_to_input(train, side)
+    targets = training_targets(train, ferplus_votes, config.soft_label_weight)
+    if config.distill_offline and config.distill_weight:
+        ensemble = [load_teacher(Path(path), len(FER2013_LABELS)) for path in config.teachers]
+        targets = offline_targets(ensemble, images, targets, config.distill_weight)
+        log.info("targets distilled offline from %d teacher(s) (weight %.2f)", len(ensemble), config.distill_weight)
     state = fit(
-        lambda: spec.build(len(FER2013_LABELS), input_side=side),
-        (faces_to_input(train, side), training_targets(train, ferplus_votes, config.soft_label_weight)),
+        lambda: spec.build(len(FER2013_LABELS), input_side=side, **shape),
+        (images, targets),
         (faces_to_input(val, side), val.labels),
         len(FER2013_LABELS),
         config,
@@ -118,13 +134,14 @@ def train_emotion(
     log.info("PrivateTest accuracy %.4f (FER+ %s)", report["fer2013"]["accuracy"],
              f"{report['ferplus']['accuracy']:.4f}" if "ferplus" in report else "n/a")
     if out is not None:
-        export(run_dir / BEST, out, arch, side, state, report)
+        export(run_dir / BEST, out, arch, side, state, report, width)
     return {"state": state, "report": report}
 
 
-def export(best: Path, out: Path, arch: str, side: int, state: dict[str, Any], report: dict[str, Any]) -> Path:
+def export(best: Path, out: Path, arch: str, side: int, state: dict[str, Any], report: dict[str, Any],
+           width: int | None = None) -> Path:
     """Copies the best model to ``out`` and writes its Keras manifest with the PrivateTest figures."""
     figures = ("n", "accuracy", "macro_f1")
     verification = {"privatetest": {k: {m: v[m] for m in figures} for k, v in report.items()}}
     return export_keras_model(best, out, "emotion", FER2013_LABELS, side, state, verification,
-                              extra={"architecture": arch})
+                              extra={"architecture": arch, **({"width": width} if width else {})})

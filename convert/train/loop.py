@@ -7,7 +7,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ class FitConfig:
     init_from: str | None = None  # a trained model whose weights the run starts from, instead of random ones
     teachers: tuple[str, ...] = ()  # trained models to distil from, an ensemble (see distill.py)
     distill_weight: float = 0.0  # the teachers' share of the target
+    distill_offline: bool = False  # the teachers were asked once, before training (their answers are in the targets)
     erasing: float = 0.0  # probability of random erasing per training face (see random_erasing)
     soft_labels: str | None = None  # FER+ vote file whose vote distributions are mixed into the targets
     soft_label_weight: float = 0.0  # the vote distribution's share of the target
@@ -185,6 +186,9 @@ def fit(
     state_path = run_dir / STATE
     if state_path.is_file() and (run_dir / LAST).is_file():
         state = json.loads(state_path.read_text())
+        # a field added to FitConfig after the run started is absent from its state: the run used its default
+        defaults = {f.name: f.default for f in fields(FitConfig) if f.default is not MISSING}
+        state["config"] = {**json.loads(json.dumps(defaults)), **state["config"]}
         if state["config"] != json.loads(json.dumps(asdict(config))):
             raise ValueError(f"{run_dir} holds a run with another configuration: {state['config']}")
         model = keras.models.load_model(run_dir / LAST)
@@ -208,7 +212,7 @@ def fit(
         return state
     weights = dict(enumerate(config.class_weights)) if config.class_weights else None
     teacher = ([load_teacher(Path(path), num_classes) for path in config.teachers]
-               if config.teachers and config.distill_weight else None)
+               if config.teachers and config.distill_weight and not config.distill_offline else None)
     model.fit(
         make_dataset(*train, config, num_classes, train=True, teacher=teacher),
         validation_data=make_dataset(*val, config, num_classes, train=False),

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 ARCHITECTURES = ("cnn", "mobilenetv2", "resnet", "sepnet")
+WIDTH_ARCHITECTURES = ("resnet", "sepnet")  # those whose first-stage width can be chosen (--width)
 BATCHNORM_MOMENTUM = 0.9
+RESNET_MIN_STEM = 16
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,9 @@ def build_resnet(num_classes: int, input_side: int = 48, channels: int = 1, widt
         return layers.ReLU()(x) if relu else x
 
     inputs = keras.Input((input_side, input_side, channels), name="face")
-    x = conv_bn(layers.Rescaling(1.0 / 127.5, offset=-1.0)(inputs), width // 2 or 8)
+    # The stem has at least 16 filters: TensorFlow 2.21's oneDNN kernels corrupt the heap (abort or segfault) when
+    # training a strided 1x1 convolution from fewer than 16 channels to 16, the first shortcut of a width-16 net.
+    x = conv_bn(layers.Rescaling(1.0 / 127.5, offset=-1.0)(inputs), max(RESNET_MIN_STEM, width // 2))
     for stage, count in enumerate(blocks):
         filters = width * 2**stage
         for block in range(count):
