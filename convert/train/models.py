@@ -72,7 +72,7 @@ def build_mobilenetv2(
     return keras.Model(inputs, outputs, name="fer_mobilenetv2")
 
 
-def build_resnet(num_classes: int, input_side: int = 48, channels: int = 1, width: int = 24,
+def build_resnet(num_classes: int, input_side: int = 48, channels: int = 1, width: int = 16,
                  blocks: tuple[int, ...] = (1, 2, 2, 1), dropout: float = 0.3) -> Any:
     """A narrow ResNet for 48 px faces: a 3x3 stem at full resolution, then one stage per entry of ``blocks``
     (basic blocks of two 3x3 convolutions), each halving the side and doubling the width from ``width``."""
