@@ -48,7 +48,8 @@ class Analyzer:
         device, threads = self.options.device, self.options.threads
         verify = self.options.verify_model_hash
         self.emotion = ExpressionModel(model, device, threads, self.options.gpu_delegate, verify_hash=verify,
-                                       flip_average=self.options.flip_average)
+                                       flip_average=self.options.flip_average,
+                                       crop_average=self.options.crop_average)
         self.expressiveness: ExpressionModel | ActivityHead | None = None  # a 3-class model or a trained head
         self.faces: FaceFinder | None = None
         try:

@@ -13,6 +13,7 @@ from runtime.manifest import Manifest, load_manifest
 from runtime.paths import resolve_model
 from runtime.preprocess import crop_list, prepare_faces, softmax
 from runtime.results import Classification
+from runtime.views import crop_views, mean_over_views, mirrored
 
 
 class ExpressionModel:
@@ -21,7 +22,8 @@ class ExpressionModel:
     ``path`` is a file, or the bare name of one in the model folder (``runtime.paths.resolve_model``). Labels,
     input size, colour mode and normalization come from the manifest beside the file, and the file must have the
     size and sha256 the manifest records (``verify_hash=False`` skips that check for a file edited on purpose; see
-    ``runtime.integrity``).
+    ``runtime.integrity``). ``flip_average`` and ``crop_average`` read each face several times (mirrored; whole and
+    four corner crops) and average the probabilities (``runtime.views``).
 
     Raises (on construction):
         FileNotFoundError: the model or its manifest is missing.
@@ -38,8 +40,10 @@ class ExpressionModel:
         gpu_delegate: str | None = None,
         verify_hash: bool = True,
         flip_average: bool = False,
+        crop_average: bool = False,
     ) -> None:
         self.flip_average = flip_average
+        self.crop_average = crop_average
         self.path = resolve_model(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"model file not found: {self.path}")
@@ -73,17 +77,16 @@ class ExpressionModel:
         crops = crop_list(crops)
         if len(crops) == 0:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        batch = prepare_faces(crops, self.manifest.input_size, self.manifest.color, self.manifest.normalization)
+        views = crop_views(crops, self.crop_average)
+        batch = prepare_faces(views, self.manifest.input_size, self.manifest.color, self.manifest.normalization)
         if self.flip_average:
-            batch = np.concatenate([batch, batch[:, :, ::-1]])  # (N, H, W, C): axis 2 is the width
+            batch = mirrored(batch)
         scores = self.backend.run(batch)
         if not np.isfinite(scores).all():
             raise RuntimeError(f"{self.path} produced NaN or infinite scores for {len(crops)} face(s): the model "
                                "file (or its manifest's normalization) is broken")
         probabilities = scores if self.manifest.outputs_probabilities else softmax(scores)
-        if self.flip_average:
-            probabilities = (probabilities[: len(crops)] + probabilities[len(crops) :]) / 2
-        return probabilities
+        return mean_over_views(probabilities, len(crops))
 
     def classify(self, crops: Sequence[np.ndarray] | np.ndarray) -> list[Classification]:
         """One Classification per crop, in order."""

@@ -50,6 +50,9 @@ def add_analyzer_arguments(parser: argparse.ArgumentParser) -> None:
                              "(see --list-models; default: the shipped small CNN, int8 TFLite)")
     parser.add_argument("--flip-average", action="store_true",
                         help="read each face also mirrored and average the two (twice the emotion model's work)")
+    parser.add_argument("--crop-average", action="store_true",
+                        help="read each face whole and as its four corner crops and average the five (five times "
+                             "the emotion model's work; ten with --flip-average)")
     parser.add_argument("--expressiveness-model", type=Path, help="3-class expressiveness model")
     parser.add_argument("--expressiveness", default=FACIAL_ACTIVITY, choices=EXPRESSIVENESS_METHODS,
                         help="videos: the verdict's method without a model (default facial-activity, from landmarks)")
@@ -101,7 +104,8 @@ def analyzer_options(args: argparse.Namespace) -> AnalyzerOptions:
     return AnalyzerOptions(emotion_model=args.model, expressiveness_model=args.expressiveness_model,
                            detector=detector, device=args.device, threads=args.threads, max_faces=args.max_faces,
                            min_face_size=args.min_face_size, verify_model_hash=not args.no_verify_model,
-                           flip_average=args.flip_average, expressiveness=args.expressiveness,
+                           flip_average=args.flip_average, crop_average=args.crop_average,
+                           expressiveness=args.expressiveness,
                            landmarks=True if args.landmarks else None, tracking=not args.detect_every_frame)
 
 

@@ -50,6 +50,8 @@ class AnalyzerOptions:
             emotion crop, as FER-2013's faces are (measured in ``runtime.preprocess``; False: axis-aligned crops).
         flip_average: read each face as it is and mirrored, and average the emotion probabilities (twice the
             emotion model's work; its gain is measured in the benchmarks).
+        crop_average: read each face whole and as its four corner crops (11/12 of the side), and average: five
+            times the emotion model's work, ten with ``flip_average`` (``runtime.views``; measured in the benchmarks).
     """
 
     emotion_model: Path | None = None
@@ -68,6 +70,7 @@ class AnalyzerOptions:
     redetect_every: int = DEFAULT_REDETECT_EVERY
     level_faces: bool = True
     flip_average: bool = False
+    crop_average: bool = False
 
     def __post_init__(self) -> None:
         parse_device(self.device)

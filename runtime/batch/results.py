@@ -60,6 +60,7 @@ def fingerprint(options: AnalyzerOptions | None, settings: VideoSettings) -> dic
         "expressiveness": options.expressiveness, "landmarks": options.landmarks, "tracking": options.tracking,
         "redetect_every": options.redetect_every, "level_faces": options.level_faces,
         "flip_average": options.flip_average,
+        "crop_average": options.crop_average,
         **{name: value for name, value in asdict(settings).items() if name != "html"},  # a page changes no result
     }
 
