@@ -19,7 +19,48 @@ FORMAT_ORDER = ("fp32", "fp16", "dynamic", "int8", "onnx", "onnx-int8")
 ARCHITECTURES = {
     "cnn": "small 3-block CNN (2x Conv-BN-ReLU per block, 32/64/128 filters, max-pool, dropout; Dense 256)",
     "mobilenetv2": "MobileNetV2 (width 1.0) trained from scratch, global average pooling, dropout 0.3",
+    "resnet": "narrow ResNet: a 3x3 stem at 48x48, four stages of (1, 2, 2, 1) basic blocks, widths "
+              "{w}/{w2}/{w4}/{w8}, global average pooling, dropout 0.3",
+    "sepnet": "depthwise-separable residual net (mini-Xception style): two 3x3 stem convolutions, four stages of two "
+              "separable convolutions and a strided max-pool, widths {w}/{w2}/{w4}/{w8}, dropout 0.3",
 }
+DEFAULT_WIDTHS = {"resnet": 16, "sepnet": 64}
+CARD_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "asimddp", "i8mm")
+
+
+def architecture_text(arch: str, width: int | None) -> str:
+    """The card's words for an architecture key of a Keras manifest (with its first-stage width, if it has one)."""
+    w = width or DEFAULT_WIDTHS.get(arch, 0)
+    return ARCHITECTURES.get(arch, arch).format(w=w, w2=2 * w, w4=4 * w, w8=8 * w)
+
+
+def _features(cpu: dict[str, Any]) -> str:
+    """The instruction-set features that decide a model's speed (and int8 results), or the architecture."""
+    features = [f for f in cpu.get("features", []) if f.startswith(CARD_FEATURES)]
+    return ", ".join(features) or cpu.get("arch", "?")
+
+
+def _machine(stage: dict[str, Any]) -> str:
+    machine = stage.get("machine")
+    if not machine:
+        return "the 2-core CPU"
+    return f"a {machine.get('cores', '?')}-core {machine.get('model', '?')} ({_features(machine)})"
+
+
+def _targets(config: dict[str, Any]) -> str:
+    """What the training targets were made of, beyond the one-hot labels and their smoothing."""
+    parts = []
+    if config.get("soft_labels"):
+        parts.append(f"FER+ vote distributions mixed in with weight {config.get('soft_label_weight')}")
+    teachers = config.get("teachers") or ([config["teacher"]] if config.get("teacher") else [])
+    if teachers and config.get("distill_weight"):
+        names = " + ".join(Path(t).name for t in teachers)
+        how = " offline (the teachers asked once, on the un-augmented faces)" if config.get("distill_offline") else ""
+        mirror = ", each averaged with its mirror image," if len(teachers) > 1 else ""
+        parts.append(f"distilled{how} from {names}{mirror} with weight {config.get('distill_weight')}")
+    if config.get("erasing"):
+        parts.append(f"random erasing with probability {config.get('erasing')}")
+    return "".join(f", {part}" for part in parts)
 
 
 def _stages(training: dict[str, Any]) -> list[dict[str, Any]]:
@@ -35,16 +76,16 @@ def _training_lines(training: dict[str, Any]) -> list[str]:
         config = stage.get("config", {})
         name = f"Training stage {number} of {len(stages)}" if len(stages) > 1 else "Training"
         start = f", starting from stage {number - 1}'s best model" if number > 1 else ""
-        teacher = (f", distilled from {Path(config['teacher']).name} with weight {config.get('distill_weight')}"
-                   if config.get("teacher") else "")
-        lines.append(f"- {name}: {config.get('epochs')} epochs{start}{teacher} (best on PublicTest: epoch "
-                     f"{stage.get('best_epoch')}, {100 * stage.get('best_val_accuracy', 0):.2f}%), batch "
+        lines.append(f"- {name}: {config.get('epochs')} epochs{start}{_targets(config)} (best on PublicTest: "
+                     f"epoch {stage.get('best_epoch')}, {100 * stage.get('best_val_accuracy', 0):.2f}%), batch "
                      f"{config.get('batch_size')}, AdamW lr {config.get('learning_rate')} cosine, label smoothing "
                      f"{config.get('label_smoothing')}, seed {config.get('seed')}; "
-                     f"{stage.get('seconds', 0) / 60:.0f} minutes of training on the 2-core CPU.")
+                     f"{stage.get('seconds', 0) / 60:.0f} minutes of training on {_machine(stage)}.")
     if len(stages) > 1:
         total = sum(stage.get("seconds", 0) for stage in stages) / 60
-        lines.append(f"- Total training time: {total:.0f} minutes on the 2-core CPU.")
+        machines = {_machine(stage) for stage in stages}
+        where = f" on {machines.pop()}" if len(machines) == 1 else ""
+        lines.append(f"- Total training time: {total:.0f} minutes{where}.")
     return lines
 
 
@@ -98,9 +139,7 @@ def _measured_on(manifest: Manifest) -> str:
     if not machine:
         return "not recorded"
     cpu = machine.get("cpu", {})
-    features = [f for f in cpu.get("features", []) if f.startswith(("avx2", "avx512f", "avx512_vnni", "avx_vnni",
-                                                                      "amx_int8", "asimddp", "i8mm"))]
-    return f"{cpu.get('model', '?')} ({', '.join(features) or cpu.get('arch', '?')}), {machine.get('engine', '?')}"
+    return f"{cpu.get('model', '?')} ({_features(cpu)}), {machine.get('engine', '?')}"
 
 
 def model_section(source: str, items: list[tuple[Path, Manifest]], folder: Path, pictures: Path,
@@ -112,8 +151,7 @@ def model_section(source: str, items: list[tuple[Path, Manifest]], folder: Path,
     training = (keras_manifest.extra.get("training") if keras_manifest else None) or {}
     lines = [f"## {source}", ""]
     if keras_manifest:
-        arch = keras_manifest.extra.get("architecture", "?")
-        arch = ARCHITECTURES.get(arch, arch)
+        arch = architecture_text(keras_manifest.extra.get("architecture", "?"), keras_manifest.extra.get("width"))
         lines.append(f"- Architecture: {arch}; input {first.input_size[0]}x{first.input_size[1]} {first.color}; "
                      f"{len(first.labels)} classes ({', '.join(first.labels)}).")
     if training:

@@ -42,3 +42,25 @@ def test_a_warm_started_distilled_model_shows_every_stage_and_the_total_time():
     assert _training_lines(first)[0].startswith("- Training: 15 epochs")
     # a model whose starting point was not recorded (moved away) is one stage
     assert len(_training_lines({**second, "started_from": {"file": "stage1.keras"}})) == 1
+
+
+def test_the_training_recipe_and_machine_reach_the_card():
+    from convert.model_card import _training_lines, architecture_text
+
+    machine = {"model": "AMD EPYC", "arch": "x86_64", "cores": 2,
+               "features": ["sse4_2", "avx2", "fma", "avx512f", "avx512bw", "avx512_vnni"]}
+    config = {"epochs": 80, "batch_size": 64, "learning_rate": 0.002, "label_smoothing": 0.1, "seed": 1234,
+              "teachers": ["models/emotion_cnn.keras", "models/emotion_mobilenetv2.keras"], "distill_weight": 0.4,
+              "distill_offline": True, "erasing": 0.5, "soft_labels": "fer2013new.csv", "soft_label_weight": 0.5}
+    stage = {"config": config, "best_epoch": 77, "best_val_accuracy": 0.69, "seconds": 6600, "machine": machine}
+    (line,) = _training_lines(stage)
+    assert "FER+ vote distributions mixed in with weight 0.5" in line
+    assert ("distilled offline (the teachers asked once, on the un-augmented faces) from emotion_cnn.keras + "
+            "emotion_mobilenetv2.keras, each averaged with its mirror image, with weight 0.4") in line
+    assert "random erasing with probability 0.5" in line
+    assert line.endswith("110 minutes of training on a 2-core AMD EPYC (avx2, avx512f, avx512_vnni).")
+    plain = _training_lines({**stage, "config": {**config, "teachers": [], "erasing": 0.0, "soft_labels": None}})[0]
+    assert "distilled" not in plain and "erasing" not in plain and "FER+" not in plain
+    assert "widths 16/32/64/128" in architecture_text("resnet", None)
+    assert "widths 48/96/192/384" in architecture_text("sepnet", 48)
+    assert architecture_text("vgg", None) == "vgg"
