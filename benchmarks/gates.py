@@ -31,6 +31,9 @@ BATCH_SPEEDUP_MIN = 1.5  # fer-batch's local engine with 2 workers at least this
 BATCH_GATE_MAX_BUSY_CORES = 0.3
 LANDMARK_COST_MAX = 1.0  # landmarks, tracking and facial activity may add per face-frame at most the detector's own
 # time per frame (issue 10): with tracking the landmark model replaces most detector runs
+DEFAULT_SLOWDOWN_MAX = 1.05  # the default emotion model per face at most this many times the speed reference's
+# (issue 11: "no slower than today's MobileNetV2 int8 on any CPU"; 5% for timing noise between two files)
+SPEED_REFERENCE_MODEL = "emotion_mobilenetv2_int8.tflite"  # the MobileNetV2 int8 default of issue 11's start
 GATED_PRECISIONS = ("int8",)  # fp16 and dynamic files are measured and reported, not gated
 
 

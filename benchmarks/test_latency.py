@@ -1,6 +1,7 @@
 """Latency of each expression model file (``ExpressionModel.predict``: preprocessing, inference, output) on one
 and two threads, for one face and a batch; the Keras source as the reference; the face detector alone; and the
-gate: an int8 file is not slower than its fp32 source."""
+gates: an int8 file is not slower than its fp32 source, and the default model not slower than the speed
+reference (issue 11)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ import pytest
 
 from benchmarks.data import synthetic_crops
 from benchmarks.discovery import ModelFile
-from benchmarks.gates import GATED_PRECISIONS, check, int8_slowdown_limit
+from benchmarks.gates import (
+    DEFAULT_SLOWDOWN_MAX,
+    GATED_PRECISIONS,
+    SPEED_REFERENCE_MODEL,
+    check,
+    int8_slowdown_limit,
+)
 from benchmarks.params import file_params, group_params, quantized_params
 from benchmarks.results import Results
 from benchmarks.timing import benchmark_stats, interleaved
 from runtime.classifier import ExpressionModel
 from runtime.detection import DetectorOptions, create_detector
+from runtime.paths import DEFAULT_EMOTION_MODEL, default_model_dir
 
 BATCH = 32
 GATE_BUDGET_S = 2.0  # measuring time per latency gate
@@ -85,6 +93,29 @@ def test_int8_not_slower_than_fp32(results: Results, group: Any, model: ModelFil
           f"<= {limit:.2f}x", ratio <= limit,
           note=f"{model.key} {timings['int8'].median_ms:.3f} ms vs {source.key} {timings['fp32'].median_ms:.3f} ms; "
                f"{'with' if dot_product else 'no'} int8 dot product on this CPU")
+
+
+@pytest.mark.parametrize(("threads", "batch"), SETTINGS)
+def test_default_not_slower_than_reference(results: Results, threads: int, batch: int) -> None:
+    """Gate: the default emotion model against MobileNetV2 int8 TFLite, timed in alternation in this run."""
+    folder = default_model_dir()
+    default, reference = folder / DEFAULT_EMOTION_MODEL, folder / SPEED_REFERENCE_MODEL
+    if not reference.is_file():
+        pytest.skip(f"the speed reference {SPEED_REFERENCE_MODEL} is not in {folder}")
+    models = {"default": ExpressionModel(default, threads=threads),
+              "reference": ExpressionModel(reference, threads=threads)}
+    try:
+        faces = {name: synthetic_crops(m.manifest.input_size, m.manifest.color, batch) for name, m in models.items()}
+        timings = interleaved({name: (lambda m=m, f=faces[name]: m.predict(f)) for name, m in models.items()},
+                              budget_s=GATE_BUDGET_S)
+    finally:
+        for model in models.values():
+            model.close()
+    ratio = timings["default"].median_ms / timings["reference"].median_ms
+    check(results, "default model not slower than MobileNetV2 int8", f"{DEFAULT_EMOTION_MODEL}, {threads} "
+          f"thread(s), {batch} face(s)", ratio, f"<= {DEFAULT_SLOWDOWN_MAX:.2f}x", ratio <= DEFAULT_SLOWDOWN_MAX,
+          note=f"{timings['default'].median_ms / batch:.3f} vs {timings['reference'].median_ms / batch:.3f} ms "
+               f"per face ({SPEED_REFERENCE_MODEL})")
 
 
 @pytest.mark.parametrize("engine", [pytest.param("litert", marks=pytest.mark.quick), "mediapipe"])

@@ -164,6 +164,12 @@ def test_offline_distillation_and_width_are_recorded_and_a_wrong_width_is_refuse
         assert main([*base, "--arch", "resnet", "--width", "8", "--run-dir", str(tmp_path / "run"), "--out",
                      str(out), "--teacher", str(teacher), "--distill-offline"]) == 0
     assert "distilled offline from 1 teacher(s)" in caplog.text
+    caplog.clear()
+    with caplog.at_level("INFO"):  # a finished run exports again without asking the teachers
+        assert main([*base, "--arch", "resnet", "--width", "8", "--run-dir", str(tmp_path / "run"), "--out",
+                     str(tmp_path / "again.keras"), "--teacher", str(teacher), "--distill-offline"]) == 0
+    assert "already finished" in caplog.text and "distilled offline" not in caplog.text
+    assert (tmp_path / "again.keras").is_file()
     manifest = load_manifest(out)
     config = manifest.extra["training"]["config"]
     assert config["distill_offline"] is True and config["teachers"] == [str(teacher)]

@@ -13,7 +13,7 @@ from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority, l
 from convert.metrics import classification_report
 from convert.train.distill import load_teacher, offline_targets
 from convert.train.export import export_keras_model
-from convert.train.loop import BEST, FitConfig, fit
+from convert.train.loop import BEST, FitConfig, finished, fit
 from convert.train.models import SPECS, WIDTH_ARCHITECTURES
 from runtime.manifest import FER2013_LABELS, Normalization
 from runtime.preprocess import prepare_faces
@@ -116,7 +116,7 @@ def train_emotion(
              len(train), len(val), len(test), arch, side, side)
     images = faces_to_input(train, side)
     targets = training_targets(train, ferplus_votes, config.soft_label_weight)
-    if config.distill_offline and config.distill_weight:
+    if config.distill_offline and config.distill_weight and not finished(run_dir, config.epochs):
         ensemble = [load_teacher(Path(path), len(FER2013_LABELS)) for path in config.teachers]
         targets = offline_targets(ensemble, images, targets, config.distill_weight)
         log.info("targets distilled offline from %d teacher(s) (weight %.2f)", len(ensemble), config.distill_weight)

@@ -167,6 +167,15 @@ class _Checkpoint:
         self.callback = Callback()
 
 
+def finished(run_dir: Path, epochs: int) -> bool:
+    """True when ``run_dir`` holds a run that has already trained ``epochs`` epochs (its best model is there)."""
+    try:
+        state = json.loads((run_dir / STATE).read_text())
+    except (OSError, ValueError):
+        return False
+    return state.get("epoch", 0) >= epochs and (run_dir / BEST).is_file()
+
+
 def fit(
     build: Callable[[], Any],
     train: tuple[np.ndarray, np.ndarray],
