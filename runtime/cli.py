@@ -33,6 +33,7 @@ from runtime.outputs import (
     write_image,
     write_json,
 )
+from runtime.paths import DEFAULT_EMOTION_MODEL
 from runtime.report import FACIAL_ACTIVITY, FrameResult
 from runtime.results import analysis_document
 from runtime.summary import image_summary, timeline_csv, video_summary
@@ -47,7 +48,7 @@ def add_analyzer_arguments(parser: argparse.ArgumentParser) -> None:
     """The options that build the Analyzer (models, detector, device, threads); read back by `analyzer_options`."""
     parser.add_argument("--model", type=Path,
                         help="emotion model: a .tflite/.onnx file with its manifest, or the name of an installed one "
-                             "(see --list-models; default: the shipped small CNN, int8 TFLite)")
+                             f"(see --list-models; default: {DEFAULT_EMOTION_MODEL})")
     parser.add_argument("--flip-average", action="store_true",
                         help="read each face also mirrored and average the two (twice the emotion model's work)")
     parser.add_argument("--crop-average", action="store_true",

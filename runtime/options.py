@@ -25,7 +25,7 @@ class AnalyzerOptions:
     """How the Analyzer is built.
 
     Attributes:
-        emotion_model: a .tflite/.onnx file written by fer-convert (default: the shipped small CNN, int8).
+        emotion_model: a .tflite/.onnx file written by fer-convert (default: ``runtime.paths.DEFAULT_EMOTION_MODEL``).
         expressiveness_model: optional 3-class model (.tflite/.onnx), or a head trained on the facial-activity
             components (.json, ``fer-train activity``); when None the level comes from ``expressiveness``.
         detector: face-detector options (model, engine, minimum score).

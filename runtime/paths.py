@@ -9,7 +9,7 @@ The model folder is the first of:
    (venv, ``--user``, ``--target``, a system Python whose data files land elsewhere) finds it;
 3. ``models/`` beside the ``runtime`` package: a source checkout or an editable install, with every variant.
 
-A model can be named by its bare file name (``emotion_cnn_int8.onnx``): ``resolve_model`` looks it up there.
+A model can be named by its bare file name (``emotion_resnet16_int8.onnx``): ``resolve_model`` looks it up there.
 """
 
 from __future__ import annotations

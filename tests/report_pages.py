@@ -8,11 +8,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from runtime.paths import DEFAULT_EMOTION_MODEL
 from tests.videos import write_clip
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "astronaut.jpg"
-DEFAULT_MODEL = REPO / "models" / "emotion_cnn_int8.tflite"
+DEFAULT_MODEL = REPO / "models" / DEFAULT_EMOTION_MODEL
 FACE_FRAMES, NO_FACE_FRAMES, FPS = 12, 6, 10.0
 
 

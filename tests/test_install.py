@@ -51,7 +51,8 @@ def test_version_and_the_installed_models(python, tmp_path):
     assert listed.returncode == 0, listed.stderr
     rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
     assert rows[DEFAULT_EMOTION_MODEL].endswith("default")
-    assert "emotion_cnn_int8.onnx" in rows and "blazeface/face_detection_short_range.tflite" in rows
+    assert DEFAULT_EMOTION_MODEL.replace(".tflite", ".onnx") in rows
+    assert "blazeface/face_detection_short_range.tflite" in rows
     assert "face_mesh/face_landmark.tflite" in rows
     assert not [name for name in rows if "mobilenetv2" in name]
 

@@ -17,6 +17,8 @@ from runtime.paths import DEFAULT_EMOTION_MODEL, MODELS_ENV, default_model_dir, 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "astronaut.jpg"
 
+DEFAULT_ONNX = DEFAULT_EMOTION_MODEL.replace(".tflite", ".onnx")  # the default, as ONNX (also shipped)
+
 
 def test_a_checkout_uses_the_repository_folder(monkeypatch):
     monkeypatch.delenv(MODELS_ENV, raising=False)
@@ -40,7 +42,7 @@ def test_the_environment_variable_wins(monkeypatch, tmp_path):
 
 def test_bare_names_resolve_in_the_model_folder(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # not where the models are
-    assert resolve_model("emotion_cnn_int8.onnx") == default_model_dir() / "emotion_cnn_int8.onnx"
+    assert resolve_model(DEFAULT_ONNX) == default_model_dir() / DEFAULT_ONNX
     assert resolve_model(SAMPLE) == SAMPLE  # an existing path is taken as it is
     assert resolve_model("sub/missing.onnx") == Path("sub/missing.onnx")  # a path: the loader reports it
     with pytest.raises(FileNotFoundError, match=r"'nope\.onnx' not found.*--list-models"):
@@ -56,9 +58,9 @@ def test_a_local_file_beats_a_model_folder_file_of_the_same_name(monkeypatch, tm
 
 def test_expression_model_takes_a_bare_name(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    model = ExpressionModel("emotion_cnn_int8.onnx")
+    model = ExpressionModel(DEFAULT_ONNX)
     try:
-        assert model.path == default_model_dir() / "emotion_cnn_int8.onnx" and model.manifest.format == "onnx"
+        assert model.path == default_model_dir() / DEFAULT_ONNX and model.manifest.format == "onnx"
     finally:
         model.close()
 
@@ -99,8 +101,8 @@ def test_cli_lists_models_and_accepts_a_bare_name(monkeypatch, tmp_path, capsys)
     assert any(line.startswith(DEFAULT_EMOTION_MODEL) and line.endswith("default") for line in lines)
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "r.json"
-    assert main([str(SAMPLE), "--model", "emotion_cnn_int8.onnx", "--json", str(out)]) == 0
-    assert json.loads(out.read_text())["model"]["emotion"].endswith("emotion_cnn_int8.onnx")
+    assert main([str(SAMPLE), "--model", DEFAULT_ONNX, "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["model"]["emotion"].endswith(DEFAULT_ONNX)
 
 
 def test_cli_names_a_model_that_is_not_installed(caplog):
