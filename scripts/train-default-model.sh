@@ -9,7 +9,9 @@
 # Run folders (checkpoint every epoch, state, best model) and logs go to $FER_RUNS (default ~/fer-runs/issue11),
 # outside the work tree; running a stage again resumes it from its last finished epoch (same configuration, or
 # fer-train refuses). $THREADS (default 1) and $NICE (default 19) let two stages share a 2-core machine with other
-# work. The recipe: random flips, rotations, zoom, shifts, contrast and brightness, random erasing (0.5), FER+ vote
+# work. $OUT names the best model's file instead (a finished stage exports again at once, e.g.
+# OUT=models/emotion_resnet16.keras scripts/train-default-model.sh interim).
+# The recipe: random flips, rotations, zoom, shifts, contrast and brightness, random erasing (0.5), FER+ vote
 # distributions mixed into the targets (0.5), label smoothing 0.1, AdamW with a cosine schedule; selected on
 # PublicTest, reported on PrivateTest against both label sets.
 set -euo pipefail
@@ -21,12 +23,12 @@ NICE=${NICE:-19}
 RECIPE=(--erasing 0.5 --ferplus-votes --ferplus-weight 0.5)
 export TF_CPP_MIN_LOG_LEVEL=2
 
-train() {  # train NAME ARGS...: one resumable fer-train run in $RUNS/NAME, its best model in $RUNS/NAME.keras
+train() {  # train NAME ARGS...: one resumable fer-train run in $RUNS/NAME, its best model in $OUT or $RUNS/NAME.keras
     local name=$1; shift
     mkdir -p "$RUNS"
     cd "$REPO"
     nice -n "$NICE" "$PY" -m convert.train.cli --threads "$THREADS" --log "$RUNS/$name.log" emotion "$@" \
-        --run-dir "$RUNS/$name" --out "$RUNS/$name.keras"
+        --run-dir "$RUNS/$name" --out "${OUT:-$RUNS/$name.keras}"
 }
 
 case "${1:-}" in
