@@ -1,0 +1,58 @@
+"""scripts/train-default-model.sh: the stages hand fer-train the recipe, in run folders under $FER_RUNS."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train-default-model.sh"
+
+
+def _run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    fake = tmp_path / "python"  # records its arguments instead of training
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "calls.txt"}\n')
+    fake.chmod(0o755)
+    environment = {**os.environ, "FER_RUNS": str(tmp_path / "runs"), "PYTHON": str(fake), "NICE": "0", **env}
+    return subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, env=environment, timeout=60)
+
+
+def _calls(tmp_path: Path) -> list[str]:
+    return (tmp_path / "calls.txt").read_text().splitlines()
+
+
+@pytest.mark.parametrize("args", [(), ("teacher",)])
+def test_an_unknown_or_missing_stage_prints_the_usage(tmp_path, args):
+    done = _run(tmp_path, *args)
+    assert done.returncode == 2 and "usage:" in done.stderr and not (tmp_path / "calls.txt").exists()
+
+
+def test_the_student_waits_for_both_teachers(tmp_path):
+    done = _run(tmp_path, "student")
+    assert done.returncode == 2 and "train the teacher-cnn stage first" in done.stderr
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "teacher-cnn.keras").write_bytes(b"")
+    done = _run(tmp_path, "student")
+    assert done.returncode == 2 and "train the teacher-resnet stage first" in done.stderr
+    (tmp_path / "runs" / "teacher-resnet.keras").write_bytes(b"")
+    assert _run(tmp_path, "student").returncode == 0
+    (call,) = _calls(tmp_path)
+    assert f"--teacher {tmp_path}/runs/teacher-cnn.keras --teacher {tmp_path}/runs/teacher-resnet.keras" in call
+    assert "--arch resnet --width 16 --epochs 150" in call and "--distill-offline" in call
+
+
+def test_every_stage_uses_the_recipe_in_its_own_run_folder(tmp_path):
+    for stage in ("interim", "teacher-cnn", "teacher-resnet"):
+        assert _run(tmp_path, stage, THREADS="2").returncode == 0
+    interim, cnn, resnet = _calls(tmp_path)
+    for call, name in ((interim, "student-interim"), (cnn, "teacher-cnn"), (resnet, "teacher-resnet")):
+        assert call.startswith("-m convert.train.cli --threads 2 ")
+        assert "--erasing 0.5 --ferplus-votes --ferplus-weight 0.5" in call
+        assert f"--run-dir {tmp_path}/runs/{name} --out {tmp_path}/runs/{name}.keras" in call
+    assert "--arch cnn --epochs 150" in cnn and "--arch resnet --width 32 --epochs 150" in resnet
+    assert "models/emotion_cnn.keras" in interim and "--distill-weight 0.4 --distill-offline" in interim
+    out = tmp_path / "chosen.keras"
+    assert _run(tmp_path, "interim", OUT=str(out)).returncode == 0
+    assert _calls(tmp_path)[-1].endswith(f"--out {out}")
