@@ -13,7 +13,7 @@ from runtime.manifest import Manifest, load_manifest
 from runtime.paths import resolve_model
 from runtime.preprocess import crop_list, prepare_faces, softmax
 from runtime.results import Classification
-from runtime.views import crop_views, mean_over_views, mirrored
+from runtime.views import crop_views, mean_over_views, mirrored, view_count
 
 
 class ExpressionModel:
@@ -62,6 +62,11 @@ class ExpressionModel:
     @property
     def labels(self) -> tuple[str, ...]:
         return self.manifest.labels
+
+    @property
+    def views(self) -> int:
+        """How many views of each face ``predict`` averages (1; 2 with flips, 5 with crops, 10 with both)."""
+        return view_count(self.flip_average, self.crop_average)
 
     def predict(self, crops: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
         """Probabilities (N, K) for N face crops (uint8 gray, BGR or BGRA, any size), in one batched call.

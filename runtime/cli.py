@@ -253,7 +253,7 @@ def _analyze(args: argparse.Namespace, say: Callable[[str], None]) -> int:
             output = _images(analyzer, paths, args, folder=True, say=say)
         else:
             output = _video(analyzer, source, args, say=say)
-        output = analysis_document(analyzer.emotion.path, analyzer.labels, **output)
+        output = analysis_document(analyzer.emotion, **output)
     if args.json:
         write_json(args.json, output)
     return 0

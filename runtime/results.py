@@ -8,14 +8,17 @@ from typing import Any
 
 import numpy as np
 
-ANALYSIS_SCHEMA = "fer-edge/analysis/2"  # the JSON shape of results (README, "JSON output"); bump on any change
-# (2: faces may carry landmark_score and landmarks; frames carry activity; expressiveness components and reason)
+ANALYSIS_SCHEMA = "fer-edge/analysis/3"  # the JSON shape of results (README, "JSON output"); bump on any change
+# (2: faces may carry landmark_score and landmarks; frames carry activity; expressiveness components and reason;
+# 3: model.views)
 
 
-def analysis_document(emotion_model: object, labels: tuple[str, ...], **parts: Any) -> dict[str, Any]:
-    """The JSON document of ``ANALYSIS_SCHEMA``: the schema, the emotion model and its labels, then ``parts``
-    ({"video": VideoReport.to_dict()}, or "images", "skipped" and "warnings" for images)."""
-    return {"schema": ANALYSIS_SCHEMA, "model": {"emotion": str(emotion_model), "labels": list(labels)}, **parts}
+def analysis_document(emotion_model: Any, **parts: Any) -> dict[str, Any]:
+    """The JSON document of ``ANALYSIS_SCHEMA``: the schema, the emotion model (an ``ExpressionModel``: its file,
+    labels, and how many views of each face it averages), then ``parts`` ({"video": VideoReport.to_dict()}, or
+    "images", "skipped" and "warnings" for images)."""
+    model = {"emotion": str(emotion_model.path), "labels": list(emotion_model.labels), "views": emotion_model.views}
+    return {"schema": ANALYSIS_SCHEMA, "model": model, **parts}
 
 
 @dataclass(frozen=True)

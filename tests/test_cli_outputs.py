@@ -53,6 +53,17 @@ def test_images_and_videos_share_one_face_schema(model, face_video, tmp_path):
         _assert_face_schema(frame["faces"][0], labels)
 
 
+@pytest.mark.parametrize(("flags", "views"), [((), 1), (("--flip-average",), 2), (("--crop-average",), 5),
+                                              (("--flip-average", "--crop-average"), 10)])
+def test_the_json_says_how_many_views_were_averaged(model, tmp_path, flags, views):
+    out = tmp_path / "r.json"
+    assert main([str(SAMPLE), "--model", model, "--json", str(out), *flags]) == 0
+    document = json.loads(out.read_text())
+    assert document["model"]["views"] == views and document["model"]["emotion"].endswith(Path(model).name)
+    (faces,) = document["images"].values()
+    assert abs(sum(faces[0]["emotion"]["probabilities"].values()) - 1.0) < 0.02
+
+
 def test_json_to_stdout_is_the_json_alone(model, tmp_path, capsys):
     assert main([str(SAMPLE), "--model", model, "--json", "-"]) == 0
     captured = capsys.readouterr()

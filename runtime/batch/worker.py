@@ -90,7 +90,7 @@ def analyze_video_job(analyzer: Analyzer, index: int, path: str, settings: Video
     try:
         report = analyzer.analyze_video(path, frame_skip=settings.frame_skip, max_frames=settings.max_frames,
                                         smoothing=settings.smoothing)
-        document = analysis_document(analyzer.emotion.path, analyzer.labels, video=report.to_dict())
+        document = analysis_document(analyzer.emotion, video=report.to_dict())
         models = [model.path for model in (analyzer.emotion, analyzer.expressiveness) if model is not None]
         html = report.to_html(models=models) if settings.html else None
     except Exception as exc:  # one video's failure must not stop the batch; it is recorded with its reason
