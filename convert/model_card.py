@@ -43,7 +43,7 @@ def _features(cpu: dict[str, Any]) -> str:
 def _machine(stage: dict[str, Any]) -> str:
     machine = stage.get("machine")
     if not machine:
-        return "the 2-core CPU"
+        return "a 2-core CPU not recorded in the manifest (see \"Training machines\" above)"
     return f"a {machine.get('cores', '?')}-core {machine.get('model', '?')} ({_features(machine)})"
 
 

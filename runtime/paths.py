@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 MODELS_ENV = "FER_EDGE_MODELS"
-DEFAULT_EMOTION_MODEL = "emotion_cnn_int8.tflite"
+DEFAULT_EMOTION_MODEL = "emotion_resnet16_int8.tflite"
 DEPLOYABLE_SUFFIXES = (".tflite", ".onnx")
 FACE_LANDMARK_FILE = "face_mesh/face_landmark.tflite"
 

@@ -38,7 +38,8 @@ def test_a_warm_started_distilled_model_shows_every_stage_and_the_total_time():
     assert lines[0].startswith("- Training stage 1 of 2: 15 epochs (best on PublicTest: epoch 14, 56.39%)")
     assert "40 epochs, starting from stage 1's best model, distilled from cnn.keras" in lines[1]
     assert "with weight 0.5 (best on PublicTest: epoch 38, 66.00%)" in lines[1] and "100 minutes" in lines[1]
-    assert lines[2] == "- Total training time: 130 minutes on the 2-core CPU."
+    assert lines[2] == ('- Total training time: 130 minutes on a 2-core CPU not recorded in the manifest (see '
+                        '"Training machines" above).')
     assert _training_lines(first)[0].startswith("- Training: 15 epochs")
     # a model whose starting point was not recorded (moved away) is one stage
     assert len(_training_lines({**second, "started_from": {"file": "stage1.keras"}})) == 1
