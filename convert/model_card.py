@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from convert.train.models import DEFAULT_WIDTHS
 from runtime.manifest import Manifest, load_manifest
 
 FORMAT_ORDER = ("fp32", "fp16", "dynamic", "int8", "onnx", "onnx-int8")
@@ -24,7 +25,6 @@ ARCHITECTURES = {
     "sepnet": "depthwise-separable residual net (mini-Xception style): two 3x3 stem convolutions, four stages of two "
               "separable convolutions and a strided max-pool, widths {w}/{w2}/{w4}/{w8}, dropout 0.3",
 }
-DEFAULT_WIDTHS = {"resnet": 16, "sepnet": 64}
 CARD_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "asimddp", "i8mm")
 
 

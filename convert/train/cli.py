@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from convert.data.paths import default_fer2013, default_ferplus, ferplus_votes_file
-from convert.train.models import ARCHITECTURES
+from convert.train.models import ARCHITECTURES, DEFAULT_WIDTHS
 from runtime.preprocess import DEFAULT_CROP_PADDING
 
 
@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     emo.add_argument("--learning-rate", type=float)
     emo.add_argument("--input-side", type=int)
     emo.add_argument("--width", type=int,
-                     help="filters of the first stage, doubling per stage (resnet: default 16, sepnet: default 64)")
+                     help="filters of the first stage, doubling per stage (default: "
+                          + ", ".join(f"{arch} {width}" for arch, width in DEFAULT_WIDTHS.items()) + ")")
     emo.add_argument("--seed", type=int, default=1234)
     emo.add_argument("--limit", type=int, help="use at most this many faces per split (smoke runs)")
     emo.add_argument("--init-from", type=Path, help="start from this trained model's weights (same architecture)")

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 ARCHITECTURES = ("cnn", "mobilenetv2", "resnet", "sepnet")
-WIDTH_ARCHITECTURES = ("resnet", "sepnet")  # those whose first-stage width can be chosen (--width)
+DEFAULT_WIDTHS = {"resnet": 16, "sepnet": 64}  # first-stage filters of the architectures that take --width
+WIDTH_ARCHITECTURES = tuple(DEFAULT_WIDTHS)
 BATCHNORM_MOMENTUM = 0.9
 RESNET_MIN_STEM = 16
 
@@ -72,7 +73,7 @@ def build_mobilenetv2(
     return keras.Model(inputs, outputs, name="fer_mobilenetv2")
 
 
-def build_resnet(num_classes: int, input_side: int = 48, channels: int = 1, width: int = 16,
+def build_resnet(num_classes: int, input_side: int = 48, channels: int = 1, width: int = DEFAULT_WIDTHS["resnet"],
                  blocks: tuple[int, ...] = (1, 2, 2, 1), dropout: float = 0.3) -> Any:
     """A narrow ResNet for 48 px faces: a 3x3 stem at full resolution, then one stage per entry of ``blocks``
     (basic blocks of two 3x3 convolutions), each halving the side and doubling the width from ``width``."""
@@ -101,7 +102,7 @@ def build_resnet(num_classes: int, input_side: int = 48, channels: int = 1, widt
     return keras.Model(inputs, outputs, name=f"fer_resnet{width}")
 
 
-def build_sepnet(num_classes: int, input_side: int = 48, channels: int = 1, width: int = 64,
+def build_sepnet(num_classes: int, input_side: int = 48, channels: int = 1, width: int = DEFAULT_WIDTHS["sepnet"],
                  stages: int = 4, dropout: float = 0.3) -> Any:
     """Depthwise-separable residual blocks (in the manner of mini-Xception): two 3x3 stem convolutions (the second
     halves the side), then
