@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 CROP_FRACTION = 11 / 12
+CORNERS = 4  # views that crop averaging adds to the whole face
 
 
 def corner_crops(crop: np.ndarray, fraction: float = CROP_FRACTION) -> list[np.ndarray]:
@@ -30,7 +31,7 @@ def crop_views(crops: list[np.ndarray], with_corners: bool) -> list[np.ndarray]:
     if not with_corners:
         return list(crops)
     corners = [corner_crops(crop) for crop in crops]
-    return list(crops) + [corner[index] for index in range(4) for corner in corners]
+    return list(crops) + [corner[index] for index in range(CORNERS) for corner in corners]
 
 
 def mirrored(batch: np.ndarray) -> np.ndarray:
@@ -45,4 +46,4 @@ def mean_over_views(probabilities: np.ndarray, faces: int) -> np.ndarray:
 
 def view_count(flip: bool, crops: bool) -> int:
     """How many times the model reads each face."""
-    return (2 if flip else 1) * (5 if crops else 1)
+    return (2 if flip else 1) * (1 + CORNERS if crops else 1)
