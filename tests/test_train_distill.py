@@ -198,6 +198,7 @@ def test_a_run_started_before_a_config_field_existed_resumes(tmp_path):
     labels = np.arange(16) % 7
     fit(lambda: build_cnn(7), (images, labels), (images, labels), 7, config, run)
     state = json.loads((run / "state.json").read_text())
+    assert state["machine"]["cores"] >= 1 and "features" in state["machine"]  # where the run started
     del state["config"]["distill_offline"]
     (run / "state.json").write_text(json.dumps(state))
     assert fit(lambda: build_cnn(7), (images, labels), (images, labels), 7, config, run)["epoch"] == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from convert.train.loop import training_machine
 from runtime.manifest import Manifest, Normalization, load_manifest, save_manifest, sha256_of
 
 _TRAINING_KEYS = ("config", "best_epoch", "best_val_accuracy", "seconds")
@@ -56,19 +57,11 @@ def export_keras_model(
     return out
 
 
-def training_machine() -> dict[str, Any]:
-    """The CPU (model, instruction-set features) and core count of the machine that trained, for the card."""
-    import os
-
-    from runtime.cpu import cpu_info
-
-    return {**cpu_info().to_dict(), "cores": os.cpu_count()}
-
-
 def training_record(state: dict[str, Any]) -> dict[str, Any]:
     """What the manifest keeps of a run; for a warm-started run, also the record of the model it started from
     (read from that model's manifest), so the card can tell every stage and the total time."""
-    record = {k: state[k] for k in _TRAINING_KEYS if k in state}
+    record = {k: state[k] for k in _TRAINING_KEYS}
+    # a run started before fit recorded its machine: the exporting one, which is nearly always the same
     record["machine"] = state.get("machine") or training_machine()
     init = state["config"].get("init_from")
     if init:

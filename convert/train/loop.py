@@ -45,6 +45,15 @@ class FitConfig:
     soft_label_weight: float = 0.0  # the vote distribution's share of the target
 
 
+def training_machine() -> dict[str, Any]:
+    """The CPU (model, instruction-set features) and core count of this machine, recorded when a run starts."""
+    import os
+
+    from runtime.cpu import cpu_info
+
+    return {**cpu_info().to_dict(), "cores": os.cpu_count()}
+
+
 def cosine_schedule(config: FitConfig, steps_per_epoch: int) -> Any:
     """Linear warm-up then cosine decay to zero, as a function of the optimizer's step (so resume is exact)."""
     import keras
@@ -205,7 +214,7 @@ def fit(
     else:
         keras.utils.set_random_seed(config.seed)
         state = {"config": asdict(config), "epoch": 0, "best_val_accuracy": -1.0, "best_epoch": 0,
-                 "history": [], "seconds": 0.0}
+                 "history": [], "seconds": 0.0, "machine": training_machine()}
         model = build()
         if config.init_from:
             start_from(model, Path(config.init_from))
