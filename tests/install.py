@@ -18,9 +18,15 @@ SKIP_COPY = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info
 PIP_TIMEOUT_S = 600
 
 
+def _clean_environment() -> dict[str, str]:
+    """This process's environment without the variables through which the checkout would leak into a fresh venv
+    (with PYTHONPATH on the checkout, pip sees its fer_edge.egg-info and installs nothing)."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FER_EDGE_MODELS", "VIRTUAL_ENV")}
+
+
 def _pip(python: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([str(python), "-m", "pip", *args, "--disable-pip-version-check"], capture_output=True,
-                          text=True, cwd=cwd, timeout=PIP_TIMEOUT_S)
+                          text=True, cwd=cwd, env=_clean_environment(), timeout=PIP_TIMEOUT_S)
 
 
 def _skip_if_offline(done: subprocess.CompletedProcess, what: str) -> None:
@@ -54,9 +60,8 @@ def fresh_venv(folder: Path, *install: str) -> Path:
 
 def run(python: Path, *args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """``python *args`` with a clean environment: none of this checkout's paths leak in."""
-    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FER_EDGE_MODELS", "VIRTUAL_ENV")}
-    return subprocess.run([str(python), *args], capture_output=True, text=True, cwd=cwd, env={**clean, **(env or {})},
-                          timeout=PIP_TIMEOUT_S)
+    return subprocess.run([str(python), *args], capture_output=True, text=True, cwd=cwd,
+                          env={**_clean_environment(), **(env or {})}, timeout=PIP_TIMEOUT_S)
 
 
 def console_script(python: Path, name: str) -> Path:
