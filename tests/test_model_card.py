@@ -65,3 +65,30 @@ def test_the_training_recipe_and_machine_reach_the_card():
     assert "widths 16/32/64/128" in architecture_text("resnet", None)
     assert "widths 48/96/192/384" in architecture_text("sepnet", 48)
     assert architecture_text("vgg", None) == "vgg"
+
+
+def test_a_students_teachers_and_their_ensemble_reach_the_card():
+    from convert.model_card import _training_lines
+
+    machine = {"model": "AMD EPYC", "cores": 2, "features": ["avx2"]}
+    config = {"epochs": 150, "batch_size": 64, "learning_rate": 0.002, "label_smoothing": 0.1, "seed": 1234,
+              "erasing": 0.5}
+    teacher = {"file": "teacher-resnet.keras", "architecture": "resnet", "width": 32, "config": config,
+               "best_epoch": 149, "best_val_accuracy": 0.69, "seconds": 18000, "machine": machine,
+               "privatetest": {"fer2013": {"accuracy": 0.7012}, "ferplus": {"accuracy": 0.8123}}}
+    student = {"config": {**config, "teachers": ["runs/teacher-resnet.keras", "runs/gone.keras"],
+                          "distill_weight": 0.5, "distill_offline": True},
+               "best_epoch": 144, "best_val_accuracy": 0.70, "seconds": 6000, "machine": machine,
+               "teachers": [teacher, {"file": "gone.keras"}],
+               "teacher_ensemble": {"privatetest": {"fer2013": {"n": 3589, "accuracy": 0.7234, "macro_f1": 0.7}}}}
+    lines = _training_lines(student)
+    assert lines[0].startswith("- Training: 150 epochs") and "from teacher-resnet.keras + gone.keras" in lines[0]
+    assert lines[1].startswith("- Teacher teacher-resnet.keras: narrow ResNet") and "widths 32/64/128/256" in lines[1]
+    assert ("150 epochs, random erasing with probability 0.5, 300 minutes on a 2-core AMD EPYC (avx2); "
+            "PrivateTest 70.12%, FER+ 81.23%.") in lines[1]
+    assert lines[2] == "- Teacher gone.keras: its manifest was not at hand when the student was exported."
+    assert lines[3] == ("- The teachers' ensemble (each averaged with its mirror image), what the student learnt "
+                        "from: PrivateTest 72.34%.")
+    assert lines[4] == ("- Total training time: 400 minutes on a 2-core AMD EPYC (avx2), the teachers' own training "
+                        "included.")
+    assert len(lines) == 5

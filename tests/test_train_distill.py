@@ -115,6 +115,32 @@ def test_training_record_keeps_the_stage_it_started_from(tmp_path):
     assert moved["started_from"] == {"file": "gone.keras"}
 
 
+def test_a_distilled_runs_record_keeps_its_teachers_and_their_ensembles_accuracy(tmp_path):
+    from convert.train.export import export_keras_model, training_record
+
+    build_cnn(7).save(tmp_path / "run_best.keras")
+    machine = {"model": "AMD EPYC", "cores": 2, "features": ["avx2"]}
+    teacher_state = {"config": {"epochs": 150, "init_from": None}, "best_epoch": 149, "best_val_accuracy": 0.69,
+                     "seconds": 36000.0, "machine": machine}
+    figures = {"privatetest": {"fer2013": {"n": 16, "accuracy": 0.70, "macro_f1": 0.6},
+                               "ferplus": {"n": 14, "accuracy": 0.81, "macro_f1": 0.7}}}
+    teacher = export_keras_model(tmp_path / "run_best.keras", tmp_path / "teacher.keras", "emotion", tuple("abcdefg"),
+                                 48, teacher_state, figures, extra={"architecture": "resnet", "width": 32})
+    config = {"epochs": 150, "init_from": None, "teachers": [str(teacher), str(tmp_path / "gone.keras")],
+              "distill_weight": 0.5}
+    student = {"config": config, "best_epoch": 140, "best_val_accuracy": 0.7, "seconds": 9000.0, "machine": machine}
+    record = training_record(student, teacher_ensemble=figures)
+    first, gone = record["teachers"]
+    assert first["file"] == "teacher.keras" and first["sha256"] == load_manifest(teacher).file["sha256"]
+    assert first["architecture"] == "resnet" and first["width"] == 32 and first["seconds"] == 36000.0
+    assert first["privatetest"] == {"fer2013": {"accuracy": 0.70}, "ferplus": {"accuracy": 0.81}}
+    assert first["machine"] == machine and gone == {"file": "gone.keras"}
+    assert record["teacher_ensemble"] == figures
+    # a teacher's share of 0 is no distillation: nothing about teachers is kept
+    undistilled = training_record({**student, "config": {**config, "distill_weight": 0.0}}, figures)
+    assert "teachers" not in undistilled and "teacher_ensemble" not in undistilled
+
+
 def test_an_ensemble_of_teachers_averages_them_and_their_mirror_images():
     """Two constant teachers average; a teacher that reads one side of the face is averaged with its mirror image."""
     import keras
@@ -173,6 +199,12 @@ def test_offline_distillation_and_width_are_recorded_and_a_wrong_width_is_refuse
     manifest = load_manifest(out)
     config = manifest.extra["training"]["config"]
     assert config["distill_offline"] is True and config["teachers"] == [str(teacher)]
+    # the constant teacher always says Angry (class 0): its accuracy is the share of Angry faces in PrivateTest
+    test_labels = np.array([int(line.split(",")[0]) for line in data.read_text().splitlines()[1:]
+                            if line.endswith("PrivateTest")])
+    ensemble = manifest.extra["training"]["teacher_ensemble"]["privatetest"]["fer2013"]
+    assert ensemble["n"] == 16 and ensemble["accuracy"] == pytest.approx(np.mean(test_labels == 0))
+    assert manifest.extra["training"]["teachers"][0]["file"] == "teacher.keras"
     assert manifest.extra["width"] == 8
     import keras
 

@@ -60,16 +60,23 @@ def soft_targets(teachers: Any | Sequence[Any], images: Any, labels: Any, weight
     return (1.0 - weight) * labels + weight * probabilities
 
 
+def ensemble_probabilities(teachers: Sequence[Any], images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """``teacher_probabilities`` (with mirror images) for a whole set of raw-pixel faces (N, side, side, 1), in
+    batches; float32 (N, classes)."""
+    import tensorflow as tf
+
+    ask = tf.function(lambda batch: teacher_probabilities(list(teachers), batch), reduce_retracing=True)
+    answers = [np.asarray(ask(tf.constant(images[start:start + batch_size], tf.float32)))
+               for start in range(0, len(images), batch_size)]
+    classes = teachers[0].output_shape[-1]
+    return np.concatenate(answers).astype(np.float32) if answers else np.zeros((0, classes), np.float32)
+
+
 def offline_targets(teachers: Sequence[Any], images: np.ndarray, labels: np.ndarray, weight: float,
                     batch_size: int = 256) -> np.ndarray:
     """``soft_targets`` computed once for a whole set: ``images`` (N, side, side, 1) raw pixels, ``labels`` (N,)
     class indices or (N, classes) distributions; returns float32 (N, classes)."""
-    import tensorflow as tf
-
     classes = teachers[0].output_shape[-1]
     targets = labels.astype(np.float32) if labels.ndim == 2 else np.eye(classes, dtype=np.float32)[labels]
-    ask = tf.function(lambda batch: teacher_probabilities(list(teachers), batch), reduce_retracing=True)
-    answers = [np.asarray(ask(tf.constant(images[start:start + batch_size], tf.float32)))
-               for start in range(0, len(images), batch_size)]
-    probabilities = np.concatenate(answers) if answers else np.zeros_like(targets)
+    probabilities = ensemble_probabilities(teachers, images, batch_size)
     return ((1.0 - weight) * targets + weight * probabilities).astype(np.float32)

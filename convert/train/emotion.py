@@ -11,7 +11,7 @@ import numpy as np
 
 from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority, load_ferplus_votes
 from convert.metrics import classification_report
-from convert.train.distill import load_teacher, offline_targets
+from convert.train.distill import ensemble_probabilities, load_teacher, offline_targets
 from convert.train.export import export_keras_model
 from convert.train.loop import BEST, FitConfig, finished, fit
 from convert.train.models import SPECS, WIDTH_ARCHITECTURES
@@ -45,7 +45,21 @@ def training_targets(faces: FaceSet, votes_file: Path | None, weight: float) -> 
 
 def evaluate(model: Any, faces: FaceSet, side: int, ferplus: np.ndarray | None) -> dict[str, Any]:
     """PrivateTest-style report against the original labels and, when given, the FER+ majority labels."""
-    probs = model.predict(faces_to_input(faces, side), batch_size=256, verbose=0)
+    return report_of(model.predict(faces_to_input(faces, side), batch_size=256, verbose=0), faces, ferplus)
+
+
+def evaluate_teachers(paths: Sequence[str], faces: FaceSet, ferplus: np.ndarray | None) -> dict[str, Any] | None:
+    """The report of the teachers' ensemble (each with its mirror image), the very probabilities a student is
+    distilled from, on their native 48x48 faces; None, with a warning, when a teacher file has gone."""
+    gone = [path for path in paths if not Path(path).is_file()]
+    if gone:
+        log.warning("teacher %s is gone: the ensemble's accuracy is not measured", ", ".join(gone))
+        return None
+    teachers = [load_teacher(Path(path), len(FER2013_LABELS)) for path in paths]
+    return report_of(ensemble_probabilities(teachers, faces_to_input(faces, 48)), faces, ferplus)
+
+
+def report_of(probs: np.ndarray, faces: FaceSet, ferplus: np.ndarray | None) -> dict[str, Any]:
     predictions = probs.argmax(axis=1)
     report = {"fer2013": classification_report(faces.labels, predictions, FER2013_LABELS)}
     if ferplus is not None:
@@ -133,15 +147,27 @@ def train_emotion(
     report = evaluate(best, test, side, majority)
     log.info("PrivateTest accuracy %.4f (FER+ %s)", report["fer2013"]["accuracy"],
              f"{report['ferplus']['accuracy']:.4f}" if "ferplus" in report else "n/a")
+    ensemble = None
+    if out is not None and config.teachers and config.distill_weight:
+        ensemble = evaluate_teachers(config.teachers, test, majority)
+        if ensemble:
+            log.info("the teachers' ensemble (with mirror images): PrivateTest accuracy %.4f (FER+ %s)",
+                     ensemble["fer2013"]["accuracy"],
+                     f"{ensemble['ferplus']['accuracy']:.4f}" if "ferplus" in ensemble else "n/a")
     if out is not None:
-        export(run_dir / BEST, out, arch, side, state, report, width)
-    return {"state": state, "report": report}
+        export(run_dir / BEST, out, arch, side, state, report, width, ensemble)
+    return {"state": state, "report": report, "teacher_ensemble": ensemble}
+
+
+def _figures(report: dict[str, Any]) -> dict[str, Any]:
+    """What a manifest keeps of a PrivateTest report: per label set, the face count, accuracy and macro-F1."""
+    return {"privatetest": {k: {m: v[m] for m in ("n", "accuracy", "macro_f1")} for k, v in report.items()}}
 
 
 def export(best: Path, out: Path, arch: str, side: int, state: dict[str, Any], report: dict[str, Any],
-           width: int | None = None) -> Path:
-    """Copies the best model to ``out`` and writes its Keras manifest with the PrivateTest figures."""
-    figures = ("n", "accuracy", "macro_f1")
-    verification = {"privatetest": {k: {m: v[m] for m in figures} for k, v in report.items()}}
-    return export_keras_model(best, out, "emotion", FER2013_LABELS, side, state, verification,
-                              extra={"architecture": arch, **({"width": width} if width else {})})
+           width: int | None = None, teacher_ensemble: dict[str, Any] | None = None) -> Path:
+    """Copies the best model to ``out`` and writes its Keras manifest with the PrivateTest figures (and those of
+    the teachers' ensemble it was distilled from)."""
+    return export_keras_model(best, out, "emotion", FER2013_LABELS, side, state, _figures(report),
+                              extra={"architecture": arch, **({"width": width} if width else {})},
+                              teacher_ensemble=_figures(teacher_ensemble) if teacher_ensemble else None)
