@@ -5,6 +5,7 @@
 #   scripts/train-default-model.sh teacher-cnn    # teacher 1: the small CNN, 150 epochs, the full recipe
 #   scripts/train-default-model.sh teacher-resnet # teacher 2: a ResNet of width 32, 150 epochs, the same recipe
 #   scripts/train-default-model.sh student        # the student, distilled from both teachers (with mirror images)
+#   scripts/train-default-model.sh ship           # the finished student becomes the default model (below)
 #
 # Run folders (checkpoint every epoch, state, best model) and logs go to $FER_RUNS (default ~/fer-runs/issue11),
 # outside the work tree; running a stage again resumes it from its last finished epoch (same configuration, or
@@ -14,6 +15,9 @@
 # The recipe: random flips, rotations, zoom, shifts, contrast and brightness, random erasing (0.5), FER+ vote
 # distributions mixed into the targets (0.5), label smoothing 0.1, AdamW with a cosine schedule; selected on
 # PublicTest, reported on PrivateTest against both label sets.
+# `ship` exports the finished student to models/emotion_resnet16.keras (or $OUT), converts it to every format with
+# manifests (fer-convert --all), regenerates models/MODEL_CARD.md and the golden outputs; then update the README's
+# tables from the card and run the full benchmarks (`pytest benchmarks`) with nothing else running.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${FER_RUNS:-$HOME/fer-runs/issue11}
@@ -21,6 +25,7 @@ PY=${PYTHON:-$REPO/.venv/bin/python}
 THREADS=${THREADS:-1}
 NICE=${NICE:-19}
 RECIPE=(--erasing 0.5 --ferplus-votes --ferplus-weight 0.5)
+STUDENT_EPOCHS=150
 export TF_CPP_MIN_LOG_LEVEL=2
 
 train() {  # train NAME ARGS...: one resumable fer-train run in $RUNS/NAME, its best model in $OUT or $RUNS/NAME.keras
@@ -29,6 +34,15 @@ train() {  # train NAME ARGS...: one resumable fer-train run in $RUNS/NAME, its 
     cd "$REPO"
     nice -n "$NICE" "$PY" -m convert.train.cli --threads "$THREADS" --log "$RUNS/$name.log" emotion "$@" \
         --run-dir "$RUNS/$name" --out "${OUT:-$RUNS/$name.keras}"
+}
+
+student() {  # the student, distilled from both teachers; refuses to start before they are trained
+    for t in teacher-cnn teacher-resnet; do
+        [ -f "$RUNS/$t.keras" ] || { echo "train the $t stage first ($RUNS/$t.keras is missing)" >&2; exit 2; }
+    done
+    train student --arch resnet --width 16 --epochs "$STUDENT_EPOCHS" "${RECIPE[@]}" \
+        --teacher "$RUNS/teacher-cnn.keras" --teacher "$RUNS/teacher-resnet.keras" \
+        --distill-weight 0.5 --distill-offline
 }
 
 case "${1:-}" in
@@ -41,12 +55,17 @@ case "${1:-}" in
     teacher-resnet)
         train teacher-resnet --arch resnet --width 32 --epochs 150 "${RECIPE[@]}" ;;
     student)
-        for t in teacher-cnn teacher-resnet; do
-            [ -f "$RUNS/$t.keras" ] || { echo "train the $t stage first ($RUNS/$t.keras is missing)" >&2; exit 2; }
-        done
-        train student --arch resnet --width 16 --epochs 150 "${RECIPE[@]}" \
-            --teacher "$RUNS/teacher-cnn.keras" --teacher "$RUNS/teacher-resnet.keras" \
-            --distill-weight 0.5 --distill-offline ;;
+        student ;;
+    ship)
+        cd "$REPO"
+        "$PY" -c "import sys; from pathlib import Path; from convert.train.loop import finished; \
+sys.exit(0 if finished(Path(sys.argv[1]), int(sys.argv[2])) else 1)" "$RUNS/student" "$STUDENT_EPOCHS" \
+            || { echo "the student stage has not finished its $STUDENT_EPOCHS epochs ($RUNS/student)" >&2; exit 2; }
+        OUT=${OUT:-$REPO/models/emotion_resnet16.keras}
+        student
+        "$PY" -m convert.cli "$OUT" --all --out "$REPO/models" --threads 2 -q
+        "$PY" -m convert.model_card "$REPO/models" --preamble "$REPO/scripts/model_card_preamble.md"
+        "$PY" "$REPO/scripts/make_golden.py" ;;
     *)
-        echo "usage: $0 interim|teacher-cnn|teacher-resnet|student" >&2; exit 2 ;;
+        echo "usage: $0 interim|teacher-cnn|teacher-resnet|student|ship" >&2; exit 2 ;;
 esac

@@ -11,9 +11,9 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train-default-model.sh"
 
 
-def _run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    fake = tmp_path / "python"  # records its arguments instead of training
-    fake.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "calls.txt"}\n')
+def _run(tmp_path: Path, *args: str, exit_code: int = 0, **env: str) -> subprocess.CompletedProcess:
+    fake = tmp_path / "python"  # records its arguments instead of training, and exits with exit_code
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "calls.txt"}\nexit {exit_code}\n')
     fake.chmod(0o755)
     environment = {**os.environ, "FER_RUNS": str(tmp_path / "runs"), "PYTHON": str(fake), "NICE": "0", **env}
     return subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, env=environment, timeout=60)
@@ -56,3 +56,23 @@ def test_every_stage_uses_the_recipe_in_its_own_run_folder(tmp_path):
     out = tmp_path / "chosen.keras"
     assert _run(tmp_path, "interim", OUT=str(out)).returncode == 0
     assert _calls(tmp_path)[-1].endswith(f"--out {out}")
+
+
+def test_ship_makes_the_finished_student_the_default_in_every_format(tmp_path):
+    repo = SCRIPT.parents[1]
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for teacher in ("teacher-cnn", "teacher-resnet"):
+        (runs / f"{teacher}.keras").write_bytes(b"")
+    done = _run(tmp_path, "ship", exit_code=1)  # the finished-check says no: nothing is exported or converted
+    assert done.returncode == 2 and "the student stage has not finished its 150 epochs" in done.stderr
+    assert len(_calls(tmp_path)) == 1
+    (tmp_path / "calls.txt").unlink()
+    assert _run(tmp_path, "ship").returncode == 0
+    check, student, convert, card, golden = _calls(tmp_path)
+    assert check.startswith("-c ") and check.endswith(f"{runs}/student 150")
+    assert f"--run-dir {runs}/student --out {repo}/models/emotion_resnet16.keras" in student
+    assert "--epochs 150" in student and "--distill-offline" in student
+    assert convert == f"-m convert.cli {repo}/models/emotion_resnet16.keras --all --out {repo}/models --threads 2 -q"
+    assert card == f"-m convert.model_card {repo}/models --preamble {repo}/scripts/model_card_preamble.md"
+    assert golden == f"{repo}/scripts/make_golden.py"
