@@ -5,6 +5,7 @@
 #   scripts/train-default-model.sh teacher-cnn    # teacher 1: the small CNN, 150 epochs, the full recipe
 #   scripts/train-default-model.sh teacher-resnet # teacher 2: a ResNet of width 32, 150 epochs, the same recipe
 #   scripts/train-default-model.sh student        # the student, distilled from both teachers (with mirror images)
+#   scripts/train-default-model.sh all            # both teachers side by side (a thread each), then the student
 #   scripts/train-default-model.sh ship           # the finished student becomes the default model (below)
 #
 # Run folders (checkpoint every epoch, state, best model) and logs go to $FER_RUNS (default ~/fer-runs/issue11),
@@ -56,6 +57,15 @@ case "${1:-}" in
         train teacher-resnet --arch resnet --width 32 --epochs 150 "${RECIPE[@]}" ;;
     student)
         student ;;
+    all)  # one command per session: whatever is left of the campaign, resumed; a finished stage only exports again
+        [ -z "${OUT:-}" ] || { echo "OUT names one stage's model; run 'all' without it" >&2; exit 2; }
+        THREADS=1 "$0" teacher-cnn & cnn=$!
+        THREADS=1 "$0" teacher-resnet & resnet=$!
+        failed=0
+        wait "$cnn" || failed=1
+        wait "$resnet" || failed=1
+        [ "$failed" = 0 ] || { echo "a teacher stage failed (see its log in $RUNS)" >&2; exit 1; }
+        THREADS=2 "$0" student ;;
     ship)
         cd "$REPO"
         "$PY" -c "import sys; from pathlib import Path; from convert.train.loop import finished; \
@@ -67,5 +77,5 @@ sys.exit(0 if finished(Path(sys.argv[1]), int(sys.argv[2])) else 1)" "$RUNS/stud
         "$PY" -m convert.model_card "$REPO/models" --preamble "$REPO/scripts/model_card_preamble.md"
         "$PY" "$REPO/scripts/make_golden.py" ;;
     *)
-        echo "usage: $0 interim|teacher-cnn|teacher-resnet|student|ship" >&2; exit 2 ;;
+        echo "usage: $0 interim|teacher-cnn|teacher-resnet|student|all|ship" >&2; exit 2 ;;
 esac

@@ -76,3 +76,21 @@ def test_ship_makes_the_finished_student_the_default_in_every_format(tmp_path):
     assert convert == f"-m convert.cli {repo}/models/emotion_resnet16.keras --all --out {repo}/models --threads 2 -q"
     assert card == f"-m convert.model_card {repo}/models --preamble {repo}/scripts/model_card_preamble.md"
     assert golden == f"{repo}/scripts/make_golden.py"
+
+
+def test_all_trains_both_teachers_side_by_side_then_the_student_on_both_threads(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    refused = _run(tmp_path, "all", OUT=str(tmp_path / "one.keras"))  # three stages cannot share one file
+    assert refused.returncode == 2 and "OUT names one stage's model" in refused.stderr
+    assert _run(tmp_path, "all", exit_code=1).returncode == 1  # a failing teacher: the student does not start
+    assert len(_calls(tmp_path)) == 2
+    (tmp_path / "calls.txt").unlink()
+    for teacher in ("teacher-cnn", "teacher-resnet"):
+        (runs / f"{teacher}.keras").write_bytes(b"")
+    assert _run(tmp_path, "all", THREADS="4").returncode == 0
+    *teachers, student = _calls(tmp_path)
+    assert sorted(call.split("--run-dir ")[1].split()[0] for call in teachers) == [
+        f"{runs}/teacher-cnn", f"{runs}/teacher-resnet"]
+    assert all(call.startswith("-m convert.train.cli --threads 1 ") for call in teachers)
+    assert student.startswith("-m convert.train.cli --threads 2 ") and f"--run-dir {runs}/student" in student
