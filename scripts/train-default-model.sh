@@ -6,6 +6,7 @@
 #   scripts/train-default-model.sh teacher-resnet # teacher 2: a ResNet of width 32, 150 epochs, the same recipe
 #   scripts/train-default-model.sh student        # the student, distilled from both teachers (with mirror images)
 #   scripts/train-default-model.sh all            # both teachers side by side (a thread each), then the student
+#   scripts/train-default-model.sh search         # the student's architecture: the candidates on a short schedule
 #   scripts/train-default-model.sh ship           # the finished student becomes the default model (below)
 #
 # Run folders (checkpoint every epoch, state, best model) and logs go to $FER_RUNS (default ~/fer-runs/issue11),
@@ -27,6 +28,9 @@ THREADS=${THREADS:-1}
 NICE=${NICE:-19}
 RECIPE=(--erasing 0.5 --ferplus-votes --ferplus-weight 0.5)
 STUDENT_EPOCHS=150
+SEARCH_EPOCHS=${SEARCH_EPOCHS:-20}
+# the student candidates that are no slower than MobileNetV2 int8 on either measured CPU (architectures.md)
+SEARCH=("resnet16 --arch resnet --width 16" "sepnet48 --arch sepnet --width 48")
 export TF_CPP_MIN_LOG_LEVEL=2
 
 train() {  # train NAME ARGS...: one resumable fer-train run in $RUNS/NAME, its best model in $OUT or $RUNS/NAME.keras
@@ -66,6 +70,13 @@ case "${1:-}" in
         wait "$resnet" || failed=1
         [ "$failed" = 0 ] || { echo "a teacher stage failed (see its log in $RUNS)" >&2; exit 1; }
         THREADS=2 "$0" student ;;
+    search)  # the same recipe, no teachers, a short cosine schedule; compared on PublicTest (the selection split)
+        [ -z "${OUT:-}" ] || { echo "OUT names one stage's model; run 'search' without it" >&2; exit 2; }
+        for candidate in "${SEARCH[@]}"; do
+            read -r name args <<< "$candidate"
+            # shellcheck disable=SC2086  # the candidate's arguments split on purpose
+            train "search-$name-e$SEARCH_EPOCHS" $args --epochs "$SEARCH_EPOCHS" "${RECIPE[@]}"
+        done ;;
     ship)
         cd "$REPO"
         "$PY" -c "import sys; from pathlib import Path; from convert.train.loop import finished; \
@@ -77,5 +88,5 @@ sys.exit(0 if finished(Path(sys.argv[1]), int(sys.argv[2])) else 1)" "$RUNS/stud
         "$PY" -m convert.model_card "$REPO/models" --preamble "$REPO/scripts/model_card_preamble.md"
         "$PY" "$REPO/scripts/make_golden.py" ;;
     *)
-        echo "usage: $0 interim|teacher-cnn|teacher-resnet|student|all|ship" >&2; exit 2 ;;
+        echo "usage: $0 interim|teacher-cnn|teacher-resnet|student|all|search|ship" >&2; exit 2 ;;
 esac

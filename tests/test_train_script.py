@@ -94,3 +94,12 @@ def test_all_trains_both_teachers_side_by_side_then_the_student_on_both_threads(
         f"{runs}/teacher-cnn", f"{runs}/teacher-resnet"]
     assert all(call.startswith("-m convert.train.cli --threads 1 ") for call in teachers)
     assert student.startswith("-m convert.train.cli --threads 2 ") and f"--run-dir {runs}/student" in student
+
+
+def test_search_trains_each_student_candidate_on_the_same_short_recipe(tmp_path):
+    assert _run(tmp_path, "search", SEARCH_EPOCHS="3").returncode == 0
+    resnet, sepnet = _calls(tmp_path)
+    assert "--arch resnet --width 16 --epochs 3 --erasing 0.5" in resnet
+    assert "--arch sepnet --width 48 --epochs 3 --erasing 0.5" in sepnet
+    assert f"--run-dir {tmp_path}/runs/search-sepnet48-e3 --out {tmp_path}/runs/search-sepnet48-e3.keras" in sepnet
+    assert not any("--teacher" in call for call in (resnet, sepnet))
