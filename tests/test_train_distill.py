@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -239,3 +240,33 @@ def test_a_run_started_before_a_config_field_existed_resumes(tmp_path):
     with pytest.raises(ValueError, match="another configuration"):
         fit(lambda: build_cnn(7), (images, labels), (images, labels), 7, config, run)
     assert asdict(config)["distill_offline"] is False
+
+
+def test_a_run_killed_while_saving_keeps_its_last_whole_checkpoint_and_resumes(tmp_path, monkeypatch):
+    """A session's end can stop a background run at any moment, also in the middle of writing a checkpoint."""
+    import keras
+
+    from convert.train.loop import FitConfig, fit
+
+    config = FitConfig(epochs=2, batch_size=8, learning_rate=1e-3)
+    run = tmp_path / "run"
+    images = np.random.default_rng(3).uniform(0, 255, (16, 48, 48, 1)).astype(np.float32)
+    labels = np.arange(16) % 7
+    real_save, saves = keras.Model.save, []
+
+    def killed_in_the_second_epoch(model, path, *args, **kwargs):
+        saves.append(path)
+        if len(saves) <= 2:  # epoch 1: the last and the best model
+            return real_save(model, path, *args, **kwargs)
+        Path(path).write_bytes(b"half a zip")
+        raise KeyboardInterrupt("killed while saving")
+
+    monkeypatch.setattr(keras.Model, "save", killed_in_the_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        fit(lambda: build_cnn(7), (images, labels), (images, labels), 7, config, run)
+    monkeypatch.setattr(keras.Model, "save", real_save)
+    assert Path(saves[-1]).name.endswith(".partial.keras")  # the half-written file was never the checkpoint
+    assert json.loads((run / "state.json").read_text())["epoch"] == 1
+    keras.models.load_model(run / "last.keras")
+    assert fit(lambda: build_cnn(7), (images, labels), (images, labels), 7, config, run)["epoch"] == 2
+    assert sorted(p.name for p in run.iterdir()) == ["best.keras", "last.keras", "state.json"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, fields
@@ -149,8 +150,23 @@ def start_from(model: Any, path: Path) -> None:
     log.info("starting from the weights of %s", path)
 
 
+def _save_model(model: Any, path: Path) -> None:
+    """Saves beside ``path`` and then moves the file into place, so that a run killed while saving (a session's end
+    may stop a background run at any moment) still has its previous checkpoint whole."""
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    model.save(partial)
+    os.replace(partial, path)
+
+
+def _write_state(path: Path, state: dict[str, Any]) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(state, indent=2))
+    os.replace(partial, path)
+
+
 class _Checkpoint:
-    """Keras callback: after each epoch save the last model, the best model (by val_accuracy) and the state."""
+    """Keras callback: after each epoch save the last model, the best model (by val_accuracy) and the state, each
+    replaced whole (never left half-written)."""
 
     def __init__(self, run_dir: Path, state: dict[str, Any]) -> None:
         import keras
@@ -159,14 +175,14 @@ class _Checkpoint:
             def on_epoch_end(cb, epoch: int, logs: dict[str, float] | None = None) -> None:
                 logs = logs or {}
                 val = float(logs.get("val_accuracy", float("nan")))
-                cb.model.save(run_dir / LAST)
+                _save_model(cb.model, run_dir / LAST)
                 if not math.isnan(val) and val > state["best_val_accuracy"]:
                     state.update(best_val_accuracy=val, best_epoch=epoch + 1)
-                    cb.model.save(run_dir / BEST)
+                    _save_model(cb.model, run_dir / BEST)
                 state["epoch"] = epoch + 1
                 state["history"].append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
                 state["seconds"] += time.time() - state.pop("_t0", time.time())
-                (run_dir / STATE).write_text(json.dumps(state, indent=2))
+                _write_state(run_dir / STATE, state)
                 log.info("epoch %d/%d %s", epoch + 1, state["config"]["epochs"],
                          " ".join(f"{k}={float(v):.4f}" for k, v in sorted(logs.items())))
 
