@@ -269,4 +269,25 @@ def test_a_run_killed_while_saving_keeps_its_last_whole_checkpoint_and_resumes(t
     assert json.loads((run / "state.json").read_text())["epoch"] == 1
     keras.models.load_model(run / "last.keras")
     assert fit(lambda: build_cnn(7), (images, labels), (images, labels), 7, config, run)["epoch"] == 2
-    assert sorted(p.name for p in run.iterdir()) == ["best.keras", "last.keras", "state.json"]
+    assert not [p.name for p in run.iterdir() if "partial" in p.name]
+
+
+def test_a_second_process_on_the_same_run_folder_is_refused(tmp_path):
+    import subprocess
+    import sys
+
+    from convert.train.loop import run_lock
+
+    run = tmp_path / "run"
+    holder = ("import sys, time; from pathlib import Path; from convert.train.loop import run_lock\n"
+              "with run_lock(Path(sys.argv[1])):\n    print('holding', flush=True); time.sleep(60)")
+    other = subprocess.Popen([sys.executable, "-c", holder, str(run)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "holding"
+        with pytest.raises(ValueError, match="another fer-train is training in"), run_lock(run):
+            pass
+    finally:
+        other.kill()
+        other.wait()
+    with run_lock(run):  # free again once that process has gone
+        pass

@@ -7,7 +7,8 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 LAST = "last.keras"
 BEST = "best.keras"
 STATE = "state.json"
+LOCK = ".lock"
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,24 @@ def finished(run_dir: Path, epochs: int) -> bool:
     return state.get("epoch", 0) >= epochs and (run_dir / BEST).is_file()
 
 
+@contextmanager
+def run_lock(run_dir: Path) -> Iterator[None]:
+    """Holds ``run_dir`` for one training process: a second one on the same folder (a stage started twice) would
+    overwrite the first one's checkpoints, so it is refused. POSIX advisory lock; elsewhere, no lock."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / LOCK, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"another fer-train is training in {run_dir}; wait for it or stop it") from None
+        yield
+
+
 def fit(
     build: Callable[[], Any],
     train: tuple[np.ndarray, np.ndarray],
@@ -212,8 +232,15 @@ def fit(
     """Trains (or resumes) a model in ``run_dir``; returns the state with the best model at ``run_dir/best.keras``.
 
     A run folder that already holds ``last.keras`` and ``state.json`` is resumed from its last finished epoch
-    with the configuration stored there; asking for a different configuration raises ValueError.
+    with the configuration stored there; asking for a different configuration, or a folder another process is
+    training in, raises ValueError.
     """
+    with run_lock(run_dir):
+        return _fit(build, train, val, num_classes, config, run_dir)
+
+
+def _fit(build: Callable[[], Any], train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
+         num_classes: int, config: FitConfig, run_dir: Path) -> dict[str, Any]:
     import keras
 
     run_dir.mkdir(parents=True, exist_ok=True)
