@@ -50,8 +50,6 @@ class FitConfig:
 
 def training_machine() -> dict[str, Any]:
     """The CPU (model, instruction-set features) and core count of this machine, recorded when a run starts."""
-    import os
-
     from runtime.cpu import cpu_info
 
     return {**cpu_info().to_dict(), "cores": os.cpu_count()}
@@ -152,17 +150,11 @@ def start_from(model: Any, path: Path) -> None:
     log.info("starting from the weights of %s", path)
 
 
-def _save_model(model: Any, path: Path) -> None:
-    """Saves beside ``path`` and then moves the file into place, so that a run killed while saving (a session's end
-    may stop a background run at any moment) still has its previous checkpoint whole."""
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
-    model.save(partial)
-    os.replace(partial, path)
-
-
-def _write_state(path: Path, state: dict[str, Any]) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(state, indent=2))
+def _write_whole(path: Path, write: Callable[[Path], Any]) -> None:
+    """Has ``write`` write the file beside ``path`` and then moves it into place, so that a run killed while
+    writing (a session's end may stop a background run at any moment) still has its previous checkpoint whole."""
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")  # the suffix kept: Keras saves by it
+    write(partial)
     os.replace(partial, path)
 
 
@@ -177,14 +169,14 @@ class _Checkpoint:
             def on_epoch_end(cb, epoch: int, logs: dict[str, float] | None = None) -> None:
                 logs = logs or {}
                 val = float(logs.get("val_accuracy", float("nan")))
-                _save_model(cb.model, run_dir / LAST)
+                _write_whole(run_dir / LAST, cb.model.save)
                 if not math.isnan(val) and val > state["best_val_accuracy"]:
                     state.update(best_val_accuracy=val, best_epoch=epoch + 1)
-                    _save_model(cb.model, run_dir / BEST)
+                    _write_whole(run_dir / BEST, cb.model.save)
                 state["epoch"] = epoch + 1
                 state["history"].append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
                 state["seconds"] += time.time() - state.pop("_t0", time.time())
-                _write_state(run_dir / STATE, state)
+                _write_whole(run_dir / STATE, lambda partial: partial.write_text(json.dumps(state, indent=2)))
                 log.info("epoch %d/%d %s", epoch + 1, state["config"]["epochs"],
                          " ".join(f"{k}={float(v):.4f}" for k, v in sorted(logs.items())))
 
@@ -206,13 +198,14 @@ def finished(run_dir: Path, epochs: int) -> bool:
 @contextmanager
 def run_lock(run_dir: Path) -> Iterator[None]:
     """Holds ``run_dir`` for one training process: a second one on the same folder (a stage started twice) would
-    overwrite the first one's checkpoints, so it is refused. POSIX advisory lock; elsewhere, no lock."""
+    overwrite the first one's checkpoints, so it is refused. POSIX advisory lock; elsewhere, no lock. Creates
+    ``run_dir``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
     except ImportError:  # Windows
         yield
         return
-    run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / LOCK, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -243,7 +236,6 @@ def _fit(build: Callable[[], Any], train: tuple[np.ndarray, np.ndarray], val: tu
          num_classes: int, config: FitConfig, run_dir: Path) -> dict[str, Any]:
     import keras
 
-    run_dir.mkdir(parents=True, exist_ok=True)
     state_path = run_dir / STATE
     if state_path.is_file() and (run_dir / LAST).is_file():
         state = json.loads(state_path.read_text())
