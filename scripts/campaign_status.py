@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from convert.train.loop import STATE
 from runtime.manifest import load_manifest
 
 COLUMNS = ("run", "epochs", "best PublicTest", "hours", "min/epoch", "PrivateTest", "FER+")
@@ -23,7 +24,7 @@ COLUMNS = ("run", "epochs", "best PublicTest", "hours", "min/epoch", "PrivateTes
 def run_row(folder: Path) -> dict[str, str] | None:
     """The table row of one run folder; None when it holds no readable state.json (not a run)."""
     try:
-        state: dict[str, Any] = json.loads((folder / "state.json").read_text())
+        state: dict[str, Any] = json.loads((folder / STATE).read_text())
         done, total = int(state["epoch"]), int(state["config"]["epochs"])
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -50,6 +50,10 @@ student() {  # the student, distilled from both teachers; refuses to start befor
         --distill-weight 0.5 --distill-offline
 }
 
+one_model_per_stage() {  # a stage that trains several models: $OUT cannot name all of them
+    [ -z "${OUT:-}" ] || { echo "OUT names one stage's model; run '$1' without it" >&2; exit 2; }
+}
+
 case "${1:-}" in
     interim)
         train student-interim --arch resnet --width 16 --epochs 80 "${RECIPE[@]}" \
@@ -62,7 +66,7 @@ case "${1:-}" in
     student)
         student ;;
     all)  # one command per session: whatever is left of the campaign, resumed; a finished stage only exports again
-        [ -z "${OUT:-}" ] || { echo "OUT names one stage's model; run 'all' without it" >&2; exit 2; }
+        one_model_per_stage all
         THREADS=1 "$0" teacher-cnn & cnn=$!
         THREADS=1 "$0" teacher-resnet & resnet=$!
         failed=0
@@ -71,7 +75,7 @@ case "${1:-}" in
         [ "$failed" = 0 ] || { echo "a teacher stage failed (see its log in $RUNS)" >&2; exit 1; }
         THREADS=2 "$0" student ;;
     search)  # the same recipe, no teachers, a short cosine schedule; compared on PublicTest (the selection split)
-        [ -z "${OUT:-}" ] || { echo "OUT names one stage's model; run 'search' without it" >&2; exit 2; }
+        one_model_per_stage search
         for candidate in "${SEARCH[@]}"; do
             read -r name args <<< "$candidate"
             # shellcheck disable=SC2086  # the candidate's arguments split on purpose
