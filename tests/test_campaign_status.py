@@ -20,11 +20,11 @@ def _module():
     return module
 
 
-def _run(runs: Path, name: str, epoch: int, epochs: int, seconds: float) -> Path:
+def _run(runs: Path, name: str, epoch: int, epochs: int, seconds: float, history: list | None = None) -> Path:
     folder = runs / name
     folder.mkdir(parents=True)
     state = {"config": {"epochs": epochs}, "epoch": epoch, "best_val_accuracy": 0.6512, "best_epoch": epoch - 1,
-             "seconds": seconds}
+             "seconds": seconds, "history": history or []}
     (folder / "state.json").write_text(json.dumps(state))
     return folder
 
@@ -46,8 +46,19 @@ def test_rows_show_progress_and_the_exported_models_accuracy(tmp_path, capsys):
     assert status.main([str(tmp_path)]) == 0
     header, rule, student, teacher = capsys.readouterr().out.splitlines()
     assert header.startswith("| run | epochs |") and rule.startswith("|---|")
-    assert student == "| student | 150 of 150 | 65.12% (epoch 149) | 2.5 | 1.0 | 71.23% | 82.34% |"
-    assert teacher == "| teacher | 61 of 150 (89 left) | 65.12% (epoch 60) | 5.1 | 5.0 | - | - |"
+    assert student == "| student | 150 of 150 | 65.12% (epoch 149) | 2.5 | 1.0 | 0 | 71.23% | 82.34% |"
+    # no epoch recorded its time (a run started before they did): the pace is the run's mean, 89 x 5 min left
+    assert teacher == "| teacher | 61 of 150 (89 left) | 65.12% (epoch 60) | 5.1 | 5.0 | 7.4 | - | - |"
+
+
+def test_the_pace_is_the_recent_epochs_not_the_whole_runs_mean(tmp_path, capsys):
+    # slow early epochs (the cores were shared), then five at 3 min and one odd slow one: the median of the last 5
+    history = ([{"epoch": e, "seconds": 600.0} for e in range(1, 5)]
+               + [{"epoch": e, "seconds": 180.0} for e in range(5, 9)] + [{"epoch": 9, "seconds": 900.0}])
+    _run(tmp_path, "teacher", 10, 110, 10 * 400.0, [{"epoch": 0}] + history)
+    assert _module().main([str(tmp_path)]) == 0
+    row = capsys.readouterr().out.splitlines()[2]
+    assert row == "| teacher | 10 of 110 (100 left) | 65.12% (epoch 9) | 1.1 | 3.0 | 5.0 | - | - |"
 
 
 def test_a_missing_campaign_folder_is_named(tmp_path, capsys):

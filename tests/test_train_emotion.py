@@ -25,6 +25,7 @@ def test_one_epoch_writes_a_model_with_its_manifest_and_resumes(tmp_path, arch, 
     assert main(["--threads", "2", *args]) == 0
     state = json.loads((run / "state.json").read_text())
     assert state["epoch"] == 1 and (run / "last.keras").is_file() and (run / "best.keras").is_file()
+    assert 0 < state["history"][0]["seconds"] <= state["seconds"]  # each epoch's time: campaign_status's pace
     manifest = load_manifest(out)
     assert manifest.labels == FER2013_LABELS and manifest.format == "keras" and manifest.color == "gray"
     assert manifest.extra["architecture"] == arch

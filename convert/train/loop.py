@@ -173,9 +173,11 @@ class _Checkpoint:
                 if not math.isnan(val) and val > state["best_val_accuracy"]:
                     state.update(best_val_accuracy=val, best_epoch=epoch + 1)
                     _write_whole(run_dir / BEST, cb.model.save)
+                seconds = time.time() - state.pop("_t0", time.time())
                 state["epoch"] = epoch + 1
-                state["history"].append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
-                state["seconds"] += time.time() - state.pop("_t0", time.time())
+                state["history"].append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()},
+                                         "seconds": seconds})
+                state["seconds"] += seconds
                 _write_whole(run_dir / STATE, lambda partial: partial.write_text(json.dumps(state, indent=2)))
                 log.info("epoch %d/%d %s", epoch + 1, state["config"]["epochs"],
                          " ".join(f"{k}={float(v):.4f}" for k, v in sorted(logs.items())))
