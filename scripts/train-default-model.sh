@@ -5,7 +5,8 @@
 #   scripts/train-default-model.sh teacher-cnn    # teacher 1: the small CNN, 150 epochs, the full recipe
 #   scripts/train-default-model.sh teacher-resnet # teacher 2: a ResNet of width 32, 150 epochs, the same recipe
 #   scripts/train-default-model.sh student        # the student, distilled from both teachers (with mirror images)
-#   scripts/train-default-model.sh all            # both teachers side by side (a thread each), then the student
+#   scripts/train-default-model.sh all            # both teachers side by side (a thread each; the one left
+#                                                 # on both once the other ends), then the student
 #   scripts/train-default-model.sh search         # the student's architecture: the candidates on a short schedule
 #   scripts/train-default-model.sh ship           # the finished student becomes the default model (below)
 #
@@ -67,11 +68,24 @@ case "${1:-}" in
         student ;;
     all)  # one command per session: whatever is left of the campaign, resumed; a finished stage only exports again
         one_model_per_stage all
+        set -m  # each teacher in a process group of its own, so that the one left training can be restarted whole
         THREADS=1 "$0" teacher-cnn & cnn=$!
         THREADS=1 "$0" teacher-resnet & resnet=$!
+        while kill -0 "$cnn" 2> /dev/null && kill -0 "$resnet" 2> /dev/null; do sleep "${POLL:-30}"; done
+        first=$cnn; other=$resnet; left=teacher-resnet
+        kill -0 "$cnn" 2> /dev/null && { first=$resnet; other=$cnn; left=teacher-cnn; }
         failed=0
-        wait "$cnn" || failed=1
-        wait "$resnet" || failed=1
+        wait "$first" || failed=1
+        if [ "$failed" = 0 ] && kill -0 "$other" 2> /dev/null; then
+            # the freed core goes to the teacher still training: stopped (its partial epoch is lost, its checkpoints
+            # are whole) and resumed on both threads
+            echo "the first teacher has finished: $left goes on with 2 threads" >&2
+            kill -TERM -- "-$other" 2> /dev/null || true
+            wait "$other" || true
+            THREADS=2 "$0" "$left" || failed=1
+        else
+            wait "$other" || failed=1
+        fi
         [ "$failed" = 0 ] || { echo "a teacher stage failed (see its log in $RUNS)" >&2; exit 1; }
         THREADS=2 "$0" student ;;
     search)  # the same recipe, no teachers, a short cosine schedule; compared on PublicTest (the selection split)

@@ -15,7 +15,8 @@ def _run(tmp_path: Path, *args: str, exit_code: int = 0, **env: str) -> subproce
     fake = tmp_path / "python"  # records its arguments instead of training, and exits with exit_code
     fake.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "calls.txt"}\nexit {exit_code}\n')
     fake.chmod(0o755)
-    environment = {**os.environ, "FER_RUNS": str(tmp_path / "runs"), "PYTHON": str(fake), "NICE": "0", **env}
+    environment = {**os.environ, "FER_RUNS": str(tmp_path / "runs"), "PYTHON": str(fake), "NICE": "0", "POLL": "0.1",
+                   **env}
     return subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, env=environment, timeout=60)
 
 
@@ -103,3 +104,22 @@ def test_search_trains_each_student_candidate_on_the_same_short_recipe(tmp_path)
     assert "--arch sepnet --width 48 --epochs 3 --erasing 0.5" in sepnet
     assert f"--run-dir {tmp_path}/runs/search-sepnet48-e3 --out {tmp_path}/runs/search-sepnet48-e3.keras" in sepnet
     assert not any("--teacher" in call for call in (resnet, sepnet))
+
+
+def test_the_teacher_left_training_resumes_on_both_threads_when_the_other_ends(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for teacher in ("teacher-cnn", "teacher-resnet"):
+        (runs / f"{teacher}.keras").write_bytes(b"")
+    slow = tmp_path / "python"  # the CNN on one thread would train for 50 s; every other call ends at once
+    slow.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "calls.txt"}\n'
+                    'case "$*" in *"--threads 1 "*teacher-cnn*) sleep 50 ;; esac\n')
+    slow.chmod(0o755)
+    environment = {**os.environ, "FER_RUNS": str(runs), "PYTHON": str(slow), "NICE": "0", "POLL": "0.1"}
+    done = subprocess.run(["bash", str(SCRIPT), "all"], capture_output=True, text=True, env=environment, timeout=40)
+    assert done.returncode == 0 and "teacher-cnn goes on with 2 threads" in done.stderr
+    calls = _calls(tmp_path)
+    assert [call.split("--threads ")[1].split()[0] for call in calls] == ["1", "1", "2", "2"]
+    assert f"--run-dir {runs}/teacher-cnn" in calls[2] and f"--run-dir {runs}/student" in calls[3]
+    assert {call.split("--run-dir ")[1].split()[0] for call in calls[:2]} == {f"{runs}/teacher-cnn",
+                                                                              f"{runs}/teacher-resnet"}
