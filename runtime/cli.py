@@ -28,6 +28,7 @@ from runtime.outputs import (
     IMAGE_SUFFIXES,
     STDOUT,
     VIDEO_SUFFIXES,
+    check_not_inputs,
     check_report_target,
     check_targets,
     write_image,
@@ -243,14 +244,16 @@ def _analyze(args: argparse.Namespace, say: Callable[[str], None]) -> int:
     kind, source = _kind(args.input)
     check_targets(kind, args.json, args.csv, args.annotate)
     check_report_target(kind, args.report, args.report_thumbnails)
+    paths = [source] if isinstance(source, Path) else []
+    if kind == "folder":
+        paths = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not paths:
+            raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in folder {source}")
+    targets = {"--json": args.json, "--csv": args.csv, "--annotate": args.annotate, "--report": args.report}
+    check_not_inputs(targets, paths, source if kind == "folder" else None)
     with Analyzer(analyzer_options(args)) as analyzer:
-        if kind == "image":
-            output = _images(analyzer, [source], args, folder=False, say=say)
-        elif kind == "folder":
-            paths = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            if not paths:
-                raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in folder {source}")
-            output = _images(analyzer, paths, args, folder=True, say=say)
+        if kind in ("image", "folder"):
+            output = _images(analyzer, paths, args, folder=kind == "folder", say=say)
         else:
             output = _video(analyzer, source, args, say=say)
         output = analysis_document(analyzer.emotion, **output)

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,27 @@ def check_targets(kind: str, json_path: Path | None, csv_path: Path | None, anno
     if kind == "image" and not cv2.haveImageWriter(str(annotate)):
         raise ValueError(f"--annotate {annotate}: this OpenCV cannot write {annotate.suffix} images")
     _check_file_target("--annotate", annotate)
+
+
+def check_not_inputs(targets: dict[str, Path | None], inputs: Sequence[Path], folder: Path | None = None) -> None:
+    """Refuses an output that would overwrite the input: a file target (``{option: path}``) that is one of the input
+    files (also through a link), or, for a folder's images (``folder``), an ``--annotate`` folder that is that folder.
+
+    Raises:
+        ValueError: naming the option, the path and the input it is.
+    """
+    for option, target in targets.items():
+        if target is None or str(target) == STDOUT or not target.exists():
+            continue  # a target that does not exist yet cannot be an input
+        if folder is not None and option == "--annotate":
+            if target.is_dir() and os.path.samefile(target, folder):
+                raise ValueError(f"--annotate {target}: is the input folder; its images would be overwritten "
+                                 "by the annotated ones (name another folder)")
+            continue
+        for path in inputs:
+            if os.path.samefile(target, path):
+                raise ValueError(f"{option} {target}: is the input {path}; it would be overwritten (name another "
+                                 "file)")
 
 
 def check_report_target(kind: str, path: Path | None, thumbnails: bool) -> None:

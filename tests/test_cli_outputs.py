@@ -112,6 +112,29 @@ def test_bad_output_targets_are_refused_before_the_work(model, tmp_path, caplog,
     assert option in caplog.text and message in caplog.text
 
 
+@pytest.mark.parametrize(("kind", "option", "message"), [
+    ("image", "--annotate", "is the input"), ("image", "--json", "is the input"), ("link", "--csv", "is the input"),
+    ("video", "--annotate", "is the input"), ("folder", "--annotate", "is the input folder"),
+])
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(model, face_video, tmp_path, caplog,
+                                                                   monkeypatch, kind, option, message):
+    import runtime.cli
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    source = folder / ("face.avi" if kind == "video" else "face.jpg")
+    source.write_bytes((face_video if kind == "video" else SAMPLE).read_bytes())
+    before = source.read_bytes()
+    target = folder if kind == "folder" else source
+    if kind == "link":  # another name for the same file
+        target = tmp_path / "other-name.jpg"
+        target.symlink_to(source)
+    monkeypatch.setattr(runtime.cli, "Analyzer", lambda *a, **k: pytest.fail("the analysis started"))
+    with caplog.at_level("ERROR"):
+        assert main([str(folder if kind == "folder" else source), "--model", model, option, str(target)]) == 2
+    assert f"{option} {target}: {message}" in caplog.text and source.read_bytes() == before
+
+
 def test_a_video_cannot_be_annotated_into_an_image(model, face_video, tmp_path, caplog):
     with caplog.at_level("ERROR"):
         assert main([str(face_video), "--model", model, "--annotate", str(tmp_path / "a.jpg")]) == 2
