@@ -33,6 +33,7 @@ from runtime.outputs import (
     check_targets,
     write_image,
     write_json,
+    writing,
 )
 from runtime.paths import DEFAULT_EMOTION_MODEL
 from runtime.report import FACIAL_ACTIVITY, FrameResult
@@ -183,7 +184,8 @@ def _images(analyzer: Analyzer, paths: list[Path], args: argparse.Namespace, fol
             bgr = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR) if image.ndim == 3 and image.shape[2] == 4 else image
             write_image(target, draw_faces(bgr, faces))
     if args.csv:
-        args.csv.write_text(timeline_csv(timeline, analyzer.labels))
+        with writing("--csv", args.csv):
+            args.csv.write_text(timeline_csv(timeline, analyzer.labels))
     return {"images": results, "skipped": skipped, "warnings": notes}
 
 
@@ -219,10 +221,12 @@ def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace, say
             writer.close()
     say(video_summary(report))
     if args.csv:
-        args.csv.write_text(timeline_csv([(str(source), f) for f in report.timeline], analyzer.labels))
+        with writing("--csv", args.csv):
+            args.csv.write_text(timeline_csv([(str(source), f) for f in report.timeline], analyzer.labels))
     if args.report:
         models = [model.path for model in (analyzer.emotion, analyzer.expressiveness) if model is not None]
-        report.write_html(args.report, models=models, thumbnails=args.report_thumbnails)
+        with writing("--report", args.report):
+            report.write_html(args.report, models=models, thumbnails=args.report_thumbnails)
         say(f"  report page: {args.report}")
     return {"video": report.to_dict()}
 
@@ -258,7 +262,8 @@ def _analyze(args: argparse.Namespace, say: Callable[[str], None]) -> int:
             output = _video(analyzer, source, args, say=say)
         output = analysis_document(analyzer.emotion, **output)
     if args.json:
-        write_json(args.json, output)
+        with writing("--json", args.json):
+            write_json(args.json, output)
     return 0
 
 

@@ -11,7 +11,8 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,16 @@ def replace_file(path: Path, text: str) -> None:
     except BaseException:
         staging.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def writing(option: str, path: Path) -> Iterator[None]:
+    """Turns an OSError while writing ``option``'s file into one that names the option and path: the work is done
+    by then, so it is a failed run (exit 1), not bad input (a FileNotFoundError would read as one)."""
+    try:
+        yield
+    except OSError as exc:
+        raise OSError(f"{option} {path}: cannot write: {exc.strerror or exc}") from exc
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -141,10 +141,13 @@ def test_a_video_cannot_be_annotated_into_an_image(model, face_video, tmp_path, 
     assert "name a video file" in caplog.text
 
 
-def test_an_image_that_cannot_be_written_is_a_failure(model, caplog):
+@pytest.mark.parametrize(("option", "name"), [("--annotate", "a.jpg"), ("--json", "r.json"), ("--csv", "t.csv")])
+def test_an_output_that_cannot_be_written_after_the_work_is_a_failure(model, caplog, option, name):
+    target = f"/proc/fer-edge-{name}"  # a folder that passes the checks up front, where no file can be created
     with caplog.at_level("ERROR"):
-        assert main([str(SAMPLE), "--model", model, "--annotate", "/proc/fer-edge-annotated.jpg"]) == 1
-    assert "cannot write image" in caplog.text
+        assert main([str(SAMPLE), "--model", model, option, target]) == 1
+    assert f"cannot write image {target}" in caplog.text if option == "--annotate" else (
+        f"{option} {target}: cannot write: " in caplog.text)
 
 
 def test_annotated_video_plays_at_the_source_speed(model, face_video, tmp_path):
