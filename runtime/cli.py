@@ -69,7 +69,8 @@ def add_analyzer_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-face-size", type=int, default=MIN_FACE_SIZE,
                         help=f"ignore faces smaller than this many pixels (default {MIN_FACE_SIZE})")
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu", "auto"))
-    parser.add_argument("--threads", type=int)
+    parser.add_argument("--threads", type=int,
+                        help="inference threads per model, the face detector and the landmark model included")
     parser.add_argument("--max-faces", type=int, help="faces per frame, largest first")
     parser.add_argument("--no-verify-model", action="store_true",
                         help="do not check model files against the sha256 in their manifests (edited on purpose)")
@@ -103,7 +104,8 @@ def analyzer_options(args: argparse.Namespace) -> AnalyzerOptions:
     Raises:
         ValueError: an option out of range.
     """
-    detector = DetectorOptions(model=args.detector, engine=args.detector_engine, min_score=args.min_score)
+    detector = DetectorOptions(model=args.detector, engine=args.detector_engine, min_score=args.min_score,
+                               **({} if args.threads is None else {"threads": args.threads}))
     return AnalyzerOptions(emotion_model=args.model, expressiveness_model=args.expressiveness_model,
                            detector=detector, device=args.device, threads=args.threads, max_faces=args.max_faces,
                            min_face_size=args.min_face_size, verify_model_hash=not args.no_verify_model,

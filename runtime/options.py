@@ -80,6 +80,7 @@ class AnalyzerOptions:
             raise ValueError("facial-activity expressiveness needs landmarks: leave landmarks None or True, or choose "
                              f"expressiveness={EMOTION_INTENSITY!r}")
         check_count(self.redetect_every, "redetect_every")
+        check_count(self.threads, "threads", optional=True)
         if self.max_faces is not None and self.max_faces < 1:
             raise ValueError(f"max_faces must be >= 1 or None, got {self.max_faces}")
         if isinstance(self.min_face_size, bool) or not isinstance(self.min_face_size, int) or self.min_face_size < 1:

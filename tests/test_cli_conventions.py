@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from runtime import __version__
+from runtime.analyzer import AnalyzerOptions
 from runtime.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,3 +64,17 @@ def test_quiet_prints_nothing_but_still_writes_and_fails_loudly(tmp_path):
     assert out.is_file()
     failed = _run("-q", str(tmp_path / "missing.jpg"))
     assert failed.returncode == 2 and "input not found" in failed.stderr and failed.stdout == ""
+
+
+def test_threads_reach_every_model_and_a_count_below_1_is_refused(caplog):
+    from runtime.cli import _parser, analyzer_options
+
+    options = analyzer_options(_parser().parse_args([str(SAMPLE), "--threads", "2"]))
+    assert options.threads == 2 and options.detector.threads == 2  # the landmarks run on the detector's threads
+    assert analyzer_options(_parser().parse_args([str(SAMPLE)])).detector.threads == 1
+    for bad in ("0", "-1"):
+        with caplog.at_level("ERROR"):
+            assert main([str(SAMPLE), "--threads", bad]) == 2
+        assert "threads must be" in caplog.text and f"got {bad}" in caplog.text
+    with pytest.raises(ValueError, match="threads must be a whole number >= 1 or None, got 0"):
+        AnalyzerOptions(threads=0)  # the ONNX engine took 0 and -1 silently
