@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import cv2
+import cv2.utils.logging
 
 from runtime import __version__
 from runtime.analyzer import EXPRESSIVENESS_METHODS, MIN_FACE_SIZE, Analyzer, AnalyzerOptions
@@ -44,6 +46,7 @@ from runtime.video import check_source
 log = logging.getLogger("fer-analyze")
 
 DEFAULT_ANNOTATED_FPS = 25.0  # for a source that does not say its frame rate (webcams)
+AV_LOG_QUIET = -8  # FFmpeg's log level that prints nothing
 
 
 def add_analyzer_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,10 +88,14 @@ def add_verbosity_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def configure_logging(args: argparse.Namespace) -> None:
-    """Log records to stderr at the level that -q/-v ask for (WARNING when neither)."""
+    """Log records to stderr at the level that -q/-v ask for (WARNING when neither). OpenCV's and FFmpeg's own
+    lines only with -v: a damaged H.264 stretch prints one per frame, which our one warning about it says better."""
     level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger().setLevel(level)
+    if not args.verbose:
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", str(AV_LOG_QUIET))  # read when the first video opens
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 
 def add_video_arguments(parser: argparse.ArgumentParser) -> None:

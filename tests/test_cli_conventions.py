@@ -7,11 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from runtime import __version__
 from runtime.analyzer import AnalyzerOptions
 from runtime.cli import main
+from tests.videos import write_video
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "astronaut.jpg"
@@ -19,7 +21,8 @@ XNNPACK_LINE = "Created TensorFlow Lite XNNPACK delegate"
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # without the FFmpeg log level that an in-process main() of another test left in os.environ
+    env = {**{k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}, "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-m", "runtime.cli", *args], capture_output=True, text=True, env=env,
                           cwd=REPO, timeout=120)
 
@@ -78,3 +81,16 @@ def test_threads_reach_every_model_and_a_count_below_1_is_refused(caplog):
         assert "threads must be" in caplog.text and f"got {bad}" in caplog.text
     with pytest.raises(ValueError, match="threads must be a whole number >= 1 or None, got 0"):
         AnalyzerOptions(threads=0)  # the ONNX engine took 0 and -1 silently
+
+
+def test_a_damaged_video_prints_our_warning_not_ffmpegs_lines_unless_verbose(tmp_path):
+    image = np.random.default_rng(0).integers(0, 255, (96, 128, 3), dtype=np.uint8)  # noise: many coded bytes
+    video = write_video(tmp_path / "damaged.mp4", 30, image=image, fps=30.0)
+    data = bytearray(video.read_bytes())
+    data[len(data) // 3: len(data) // 3 + len(data) // 10] = bytes(len(data) // 10)
+    video.write_bytes(bytes(data))
+    engine_lines = lambda text: [line for line in text.splitlines() if " @ 0x" in line]  # "[mpeg4 @ 0x55...] ..."
+    assert engine_lines(_run("-v", str(video), "--max-frames", "20").stderr), "the damage made FFmpeg say nothing"
+    quiet, default = _run("-q", str(video), "--max-frames", "20"), _run(str(video), "--max-frames", "20")
+    assert quiet.returncode == default.returncode == 0 and quiet.stderr == ""
+    assert not engine_lines(default.stderr)
