@@ -19,6 +19,7 @@ from pathlib import Path
 
 import cv2
 import cv2.utils.logging
+import numpy as np
 
 from runtime import __version__
 from runtime.analyzer import EXPRESSIVENESS_METHODS, MIN_FACE_SIZE, Analyzer, AnalyzerOptions
@@ -161,11 +162,17 @@ def _kind(text: str) -> tuple[str, Path | int]:
 
 
 def _read_image(path: Path):
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    """The image as ``cv2.imread`` gives it to API users: turned upright by its EXIF orientation (a phone's photo),
+    gray or BGR; 16 bits per channel scaled to 8 (value / 257, never stretched per image), float ones from 0..1."""
+    image = cv2.imread(str(path), cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH)
     if image is None:
         raise ValueError(f"cannot read image {path}: not a readable image file")
-    if image.dtype != "uint8":
-        image = cv2.convertScaleAbs(image, alpha=255.0 / max(1, int(image.max())))
+    if image.dtype == "uint16":
+        image = cv2.convertScaleAbs(image, alpha=1.0 / 257.0)
+    elif image.dtype.kind == "f":
+        image = cv2.convertScaleAbs(np.nan_to_num(image), alpha=255.0)
+    elif image.dtype != "uint8":
+        image = cv2.convertScaleAbs(image)
     return image
 
 
