@@ -12,25 +12,22 @@ import argparse
 import logging
 import math
 import os
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import cv2.utils.logging
-import numpy as np
 
 from runtime import __version__
 from runtime.analyzer import EXPRESSIVENESS_METHODS, MIN_FACE_SIZE, Analyzer, AnalyzerOptions
 from runtime.annotate import VideoWriter, draw_faces
 from runtime.catalog import list_models, models_table
+from runtime.cli_inputs import folder_images, input_kind, read_image
 from runtime.detection import DetectorOptions
 from runtime.detection.detector import DEFAULT_MIN_SCORE
 from runtime.outputs import (
-    IMAGE_SUFFIXES,
     STDOUT,
-    VIDEO_SUFFIXES,
     check_not_inputs,
     check_report_target,
     check_targets,
@@ -42,7 +39,6 @@ from runtime.paths import DEFAULT_EMOTION_MODEL
 from runtime.report import FACIAL_ACTIVITY, FrameResult
 from runtime.results import analysis_document
 from runtime.summary import image_summary, timeline_csv, video_summary
-from runtime.video import check_source
 
 log = logging.getLogger("fer-analyze")
 
@@ -144,43 +140,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _kind(text: str) -> tuple[str, Path | int]:
-    if re.fullmatch(r"[+-]?[0-9]+", text):
-        return "camera", check_source(int(text))
-    path = Path(text)
-    if not path.exists():
-        raise FileNotFoundError(f"input not found: {path}")
-    if path.is_dir():
-        return "folder", path
-    suffix = path.suffix.lower()
-    if suffix in IMAGE_SUFFIXES:
-        return "image", path
-    if suffix in VIDEO_SUFFIXES:
-        return "video", path
-    raise ValueError(f"unsupported input {path.name!r}: expected an image ({', '.join(IMAGE_SUFFIXES)}), "
-                     f"a video ({', '.join(VIDEO_SUFFIXES)}), a folder or a webcam index")
-
-
-def _read_image(path: Path):
-    """The image as ``cv2.imread`` gives it to API users: turned upright by its EXIF orientation (a phone's photo),
-    gray or BGR; 16 bits per channel scaled to 8 (value / 257, never stretched per image), float ones from 0..1."""
-    image = cv2.imread(str(path), cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH)
-    if image is None:
-        raise ValueError(f"cannot read image {path}: not a readable image file")
-    if image.dtype == "uint16":
-        image = cv2.convertScaleAbs(image, alpha=1.0 / 257.0)
-    elif image.dtype.kind == "f":
-        image = cv2.convertScaleAbs(np.nan_to_num(image), alpha=255.0)
-    elif image.dtype != "uint8":
-        image = cv2.convertScaleAbs(image)
-    return image
-
-
 def _images(analyzer: Analyzer, paths: list[Path], args: argparse.Namespace, folder: bool, say) -> dict:
     results, skipped, notes, timeline = {}, {}, {}, []
     for i, path in enumerate(paths):
         try:
-            image = _read_image(path)
+            image = read_image(path)
             faces = analyzer.analyze(image)
         except (ValueError, cv2.error) as exc:
             if not folder:
@@ -261,14 +225,10 @@ def run_command(work: Callable[[], int], logger: logging.Logger) -> int:
 
 
 def _analyze(args: argparse.Namespace, say: Callable[[str], None]) -> int:
-    kind, source = _kind(args.input)
+    kind, source = input_kind(args.input)
     check_targets(kind, args.json, args.csv, args.annotate)
     check_report_target(kind, args.report, args.report_thumbnails)
-    paths = [source] if isinstance(source, Path) else []
-    if kind == "folder":
-        paths = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not paths:
-            raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in folder {source}")
+    paths = folder_images(source) if kind == "folder" else [source] if isinstance(source, Path) else []
     targets = {"--json": args.json, "--csv": args.csv, "--annotate": args.annotate, "--report": args.report}
     check_not_inputs(targets, paths, source if kind == "folder" else None)
     with Analyzer(analyzer_options(args)) as analyzer:
