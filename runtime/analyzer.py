@@ -161,6 +161,7 @@ class Analyzer:
         progress: bool = False,
         smoothing: float | None = None,
         on_frame: Callable[[FrameResult, np.ndarray], None] | None = None,
+        stop: Callable[[], str | None] | None = None,
     ) -> VideoReport:
         """Streams a video file (or webcam index) and reports the timeline and the whole-video summary.
 
@@ -174,6 +175,8 @@ class Analyzer:
             progress: show a progress bar (tqdm) on stderr.
             smoothing: EMA factor for the primary face's probabilities (see `analyze_stream`).
             on_frame: called with each FrameResult and its frame (e.g. to draw and write an annotated video).
+            stop: asked after each frame; a reason (e.g. ``runtime.stop_signal.StopOnSignal.reason``, a Ctrl-C)
+                ends the video there, and the report of the frames so far says it (``complete`` False).
 
         Raises:
             FileNotFoundError: the video does not exist. ValueError: it cannot be opened as video, or bad args.
@@ -184,14 +187,20 @@ class Analyzer:
         frames: Iterable = progress_bar(reader) if progress else reader
         timeline: list[FrameResult] = []
         notes: list[str] = []
-        for index, timestamp, frame in frames:
-            if not timeline and (note := self.too_small(frame)):
-                log.warning("%s: frames of %s", source, note)
-                notes.append(f"frames of {note}")
-            result, _ = session.frame(index, timestamp, frame)
-            timeline.append(result)
-            if on_frame is not None:
-                on_frame(result, frame)
+        try:
+            for index, timestamp, frame in frames:
+                if not timeline and (note := self.too_small(frame)):
+                    log.warning("%s: frames of %s", source, note)
+                    notes.append(f"frames of {note}")
+                result, _ = session.frame(index, timestamp, frame)
+                timeline.append(result)
+                if on_frame is not None:
+                    on_frame(result, frame)
+                if stop is not None and (reason := stop()):
+                    reader.stop(reason)
+                    break
+        finally:
+            reader.close()
         timeline, expressiveness = session.verdict(timeline, frame_skip / (reader.fps or ASSUMED_FPS))
         return summarize(
             timeline, self.labels, expressiveness, source=str(source), fps=reader.fps,

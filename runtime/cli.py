@@ -3,7 +3,9 @@
 Exit codes: 0 done (images of a folder that could not be read are skipped with a warning and listed under
 "skipped" in the JSON); 1 the work failed (an engine error, an output that could not be written); 2 bad usage or
 input (a missing or unreadable input, a model that does not match its manifest, an output that cannot be written,
-checked before the work starts).
+checked before the work starts); 130 or 143 stopped by Ctrl-C or SIGTERM: the outputs are written with what was
+analyzed until then (a video's report is marked incomplete, a folder's images not reached are listed as skipped),
+unless a second one came.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from runtime.outputs import (
 from runtime.paths import DEFAULT_EMOTION_MODEL
 from runtime.report import FACIAL_ACTIVITY, FrameResult
 from runtime.results import analysis_document
+from runtime.stop_signal import StopOnSignal
 from runtime.summary import image_summary, timeline_csv, video_summary
 
 log = logging.getLogger("fer-analyze")
@@ -140,9 +143,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _images(analyzer: Analyzer, paths: list[Path], args: argparse.Namespace, folder: bool, say) -> dict:
+def _images(analyzer: Analyzer, paths: list[Path], args: argparse.Namespace, folder: bool, say,
+            stop: Callable[[], str | None]) -> dict:
     results, skipped, notes, timeline = {}, {}, {}, []
     for i, path in enumerate(paths):
+        if reason := stop():  # the images not reached are listed, so that none is silently missing
+            log.warning("%s: %d image(s) not analyzed", reason, len(paths) - i)
+            skipped.update((str(rest), f"not analyzed: {reason}") for rest in paths[i:])
+            break
         try:
             image = read_image(path)
             faces = analyzer.analyze(image)
@@ -181,7 +189,8 @@ def _source_fps(source: Path | int) -> float:
     return fps if math.isfinite(fps) and fps > 0 else 0.0
 
 
-def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace, say) -> dict:
+def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace, say,
+           stop: Callable[[], str | None]) -> dict:
     writer = None
     if args.annotate:
         # one annotated frame per analyzed frame: the source's rate divided by the frame skip plays at real speed
@@ -195,7 +204,8 @@ def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace, say
     try:
         report = analyzer.analyze_video(source, frame_skip=args.frame_skip, max_frames=args.max_frames,
                                         progress=not (args.no_progress or args.quiet) and sys.stderr.isatty(),
-                                        smoothing=args.smoothing, on_frame=on_frame if writer else None)
+                                        smoothing=args.smoothing, on_frame=on_frame if writer else None,
+                                        stop=stop)
     finally:
         if writer is not None:
             writer.close()
@@ -231,16 +241,16 @@ def _analyze(args: argparse.Namespace, say: Callable[[str], None]) -> int:
     paths = folder_images(source) if kind == "folder" else [source] if isinstance(source, Path) else []
     targets = {"--json": args.json, "--csv": args.csv, "--annotate": args.annotate, "--report": args.report}
     check_not_inputs(targets, paths, source if kind == "folder" else None)
-    with Analyzer(analyzer_options(args)) as analyzer:
+    with Analyzer(analyzer_options(args)) as analyzer, StopOnSignal() as stopper:
         if kind in ("image", "folder"):
-            output = _images(analyzer, paths, args, folder=kind == "folder", say=say)
+            output = _images(analyzer, paths, args, folder=kind == "folder", say=say, stop=stopper.reason)
         else:
-            output = _video(analyzer, source, args, say=say)
+            output = _video(analyzer, source, args, say=say, stop=stopper.reason)
         output = analysis_document(analyzer.emotion, **output)
-    if args.json:
-        with writing("--json", args.json):
-            write_json(args.json, output)
-    return 0
+        if args.json:
+            with writing("--json", args.json):
+                write_json(args.json, output)
+    return stopper.exit_code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,7 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     # with --json -, stdout holds the JSON alone; the summary for people goes to stderr
     stream = sys.stderr if args.json is not None and str(args.json) == STDOUT else sys.stdout
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=stream))
-    return run_command(lambda: _analyze(args, say), log)
+    try:
+        return run_command(lambda: _analyze(args, say), log)
+    except KeyboardInterrupt:  # before the analysis, or a second Ctrl-C during it
+        log.error("interrupted: no output written")
+        return 130
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ class FrameReader:
         if not self._capture.isOpened():
             self._capture.release()
             kind = "webcam" if self.is_camera else "video"
-            raise ValueError(f"cannot open {kind} {source!r}: not a readable video source")
+            raise ValueError(f"cannot open {kind} {source}: not a readable video source")
         self.warnings: list[str] = []
         fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps = fps if math.isfinite(fps) and fps > 0 else 0.0
@@ -93,6 +93,7 @@ class FrameReader:
         count = float(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self.announced_frames = int(count) if math.isfinite(count) and count > 0 and not self.is_camera else None
         self.frames_read = 0
+        self.frames_analyzed = 0
         self.damaged: list[tuple[int, int]] = []  # first and last index of each unreadable stretch that was skipped
 
     @property
@@ -103,6 +104,18 @@ class FrameReader:
     def unreadable_frames(self) -> int:
         """Frames lost in damaged stretches that reading went past."""
         return sum(last - first + 1 for first, last in self.damaged)
+
+    def close(self) -> None:
+        """Releases the video or webcam (also one never read); reading it afterwards yields no frame."""
+        self._capture.release()
+
+    def stop(self, reason: str) -> None:
+        """Ends reading before the end (``reason``: why, e.g. a user's Ctrl-C): the damaged stretches met so far and
+        the stop itself are recorded as warnings, so the report is marked incomplete; then closes the source."""
+        if self.damaged:
+            self._warn_damaged()
+        self._warn(f"{reason} after {self.frames_analyzed} analyzed frame(s)")
+        self.close()
 
     def _warn(self, message: str) -> None:
         log.warning("%s: %s", self.source, message)
@@ -135,6 +148,7 @@ class FrameReader:
                 self.frames_read = index + 1
                 if wanted:
                     analyzed += 1
+                    self.frames_analyzed = analyzed
                     yield index, (index / self.fps if self.fps > 0 else None), frame
                 index += 1
         finally:
@@ -145,10 +159,13 @@ class FrameReader:
         frames = f"frames {first}-{last}" if last > first else f"frame {first}"
         return f"{frames} ({first / self.fps:.2f}-{(last + 1) / self.fps:.2f} s)" if self.fps else frames
 
+    def _warn_damaged(self) -> None:
+        self._warn(f"{self.unreadable_frames} unreadable frame(s) skipped in {len(self.damaged)} damaged "
+                   f"stretch(es): {', '.join(self._span(*stretch) for stretch in self.damaged)}")
+
     def _check_end(self, limit_reached: bool) -> None:
         if self.damaged:
-            self._warn(f"{self.unreadable_frames} unreadable frame(s) skipped in {len(self.damaged)} damaged "
-                       f"stretch(es): {', '.join(self._span(*stretch) for stretch in self.damaged)}")
+            self._warn_damaged()
         if self.announced_frames and self.frames_read < self.announced_frames and not limit_reached:
             self._warn(f"the video ended early: {self.frames_read} of {self.announced_frames} announced frames read")
 

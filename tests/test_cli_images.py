@@ -1,5 +1,5 @@
-"""fer-analyze reads an image file (runtime.cli_inputs) as `cv2.imread` gives it to API users: upright by its EXIF orientation, 16-bit
-images scaled to 8 bits, not stretched per image."""
+"""fer-analyze reads an image file (runtime.cli_inputs) as `cv2.imread` gives it to API users: upright by its EXIF
+orientation, 16-bit images scaled to 8 bits, not stretched per image."""
 
 from __future__ import annotations
 
