@@ -24,7 +24,7 @@ from runtime.batch.inputs import VideoJob
 from runtime.batch.worker import VideoResult, VideoSettings
 from runtime.detection import Engine
 from runtime.outputs import json_text, replace_file
-from runtime.paths import default_model_dir
+from runtime.paths import default_model_dir, resolve_model
 from runtime.results import ANALYSIS_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def fingerprint(options: AnalyzerOptions | None, settings: VideoSettings) -> dic
     models = [options.emotion_model or default_model_dir() / DEFAULT_EMOTION_MODEL, options.expressiveness_model,
               *detector.model_paths]
     return {
-        "models": [file_identity(Path(model).resolve()) for model in models if model is not None],
+        "models": [file_identity(_model_file(model)) for model in models if model is not None],
         "detector": {"model": str(detector.model), "engine": Engine(detector.engine).value,
                      "min_score": detector.min_score},
         "device": parse_device(options.device).value, "max_faces": options.max_faces,
@@ -63,6 +63,15 @@ def fingerprint(options: AnalyzerOptions | None, settings: VideoSettings) -> dic
         "crop_average": options.crop_average,
         **{name: value for name, value in asdict(settings).items() if name != "html"},  # a page changes no result
     }
+
+
+def _model_file(model: str | Path) -> Path:
+    """The file a model name opens, as the Analyzer finds it: a bare name in the model folder (``resolve_model``),
+    not in the current folder."""
+    try:
+        return resolve_model(model).resolve()
+    except FileNotFoundError:
+        return Path(model).resolve()  # no such file: its identity is None
 
 
 def finished_report(path: Path, source: dict[str, Any] | None, expected: dict[str, Any]) -> dict[str, Any] | None:

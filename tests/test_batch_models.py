@@ -1,0 +1,43 @@
+"""fer-batch and its model files: bare model names found in the model folder, the landmark model in the
+fingerprint, and a missing model refused before any work."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from runtime.analyzer import AnalyzerOptions
+from runtime.batch import analyze_many
+from tests.batch_helpers import REPO, video_set
+
+EMOTION_MODELS = ("emotion_resnet16_int8.tflite", "emotion_cnn_int8.tflite")
+
+
+@pytest.fixture
+def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A model folder ($FER_EDGE_MODELS) with two emotion models, the face detector and the landmark model; the
+    current folder is elsewhere, so that bare model names are found only there."""
+    folder = tmp_path / "models"
+    for name in ("blazeface", "face_mesh"):
+        shutil.copytree(REPO / "models" / name, folder / name)
+    for name in EMOTION_MODELS:
+        for path in (REPO / "models").glob(f"{name}*"):  # the model and its manifest
+            shutil.copy2(path, folder / path.name)
+    monkeypatch.setenv("FER_EDGE_MODELS", str(folder))
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    return folder
+
+
+def test_another_bare_model_name_analyses_the_videos_again(models, tmp_path):
+    video_set(tmp_path / "in", faces=1)
+    out = tmp_path / "out"
+    for name in EMOTION_MODELS:
+        summary = analyze_many(tmp_path / "in", out, workers=1, options=AnalyzerOptions(emotion_model=Path(name)))
+        assert {row.status for row in summary.rows} == {"done"}, name
+        # by name only: a forkserver started by an earlier test keeps the environment it had, so its workers may
+        # find the model in the checkout's model folder rather than in this one
+        assert Path(json.loads((out / "face0.avi.json").read_text())["model"]["emotion"]).name == name
