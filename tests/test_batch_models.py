@@ -41,3 +41,14 @@ def test_another_bare_model_name_analyses_the_videos_again(models, tmp_path):
         # by name only: a forkserver started by an earlier test keeps the environment it had, so its workers may
         # find the model in the checkout's model folder rather than in this one
         assert Path(json.loads((out / "face0.avi.json").read_text())["model"]["emotion"]).name == name
+
+
+@pytest.mark.parametrize(("expressiveness", "redone"), [("facial-activity", "done"), ("emotion-intensity", "skipped")])
+def test_a_new_landmark_model_redoes_the_videos_whose_verdict_uses_it(models, tmp_path, expressiveness, redone):
+    video_set(tmp_path / "in", faces=1)
+    options = AnalyzerOptions(expressiveness=expressiveness)
+    analyze_many(tmp_path / "in", tmp_path / "out", workers=1, options=options)
+    landmarks = models / "face_mesh" / "face_landmark.tflite"
+    landmarks.write_bytes(landmarks.read_bytes())  # a new copy of the file: another mtime
+    again = analyze_many(tmp_path / "in", tmp_path / "out", workers=1, options=options)
+    assert {row.status for row in again.rows} == {redone}

@@ -24,7 +24,7 @@ from runtime.batch.inputs import VideoJob
 from runtime.batch.worker import VideoResult, VideoSettings
 from runtime.detection import Engine
 from runtime.outputs import json_text, replace_file
-from runtime.paths import default_model_dir, resolve_model
+from runtime.paths import default_model_dir, face_landmark_model, resolve_model
 from runtime.results import ANALYSIS_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def fingerprint(options: AnalyzerOptions | None, settings: VideoSettings) -> dic
     options = options or AnalyzerOptions()
     detector = options.detector
     models = [options.emotion_model or default_model_dir() / DEFAULT_EMOTION_MODEL, options.expressiveness_model,
-              *detector.model_paths]
+              *detector.model_paths, face_landmark_model() if options.landmarks_in_videos else None]
     return {
         "models": [file_identity(_model_file(model)) for model in models if model is not None],
         "detector": {"model": str(detector.model), "engine": Engine(detector.engine).value,
