@@ -20,7 +20,7 @@ from typing import Any
 
 from runtime.analyzer import DEFAULT_EMOTION_MODEL, AnalyzerOptions
 from runtime.backends import parse_device
-from runtime.batch.inputs import VideoJob
+from runtime.batch.inputs import SHARE_PREFIX, VideoJob
 from runtime.batch.worker import VideoResult, VideoSettings
 from runtime.detection import Engine
 from runtime.outputs import json_text, replace_file
@@ -166,7 +166,7 @@ class VideoRow:
     def flat(self, labels: list[str]) -> dict[str, Any]:
         """The row as table columns: ``share_<emotion>`` for the distribution, then the carried columns."""
         row = {k: v for k, v in asdict(self).items() if k not in ("emotion_distribution", "carried")}
-        row.update({f"share_{label}": self.emotion_distribution.get(label) for label in labels})
+        row.update({f"{SHARE_PREFIX}{label}": self.emotion_distribution.get(label) for label in labels})
         return {**row, **self.carried}
 
 
