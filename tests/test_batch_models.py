@@ -11,6 +11,7 @@ import pytest
 
 from runtime.analyzer import AnalyzerOptions
 from runtime.batch import analyze_many
+from runtime.batch.cli import main as batch_main
 from tests.batch_helpers import REPO, video_set
 
 EMOTION_MODELS = ("emotion_resnet16_int8.tflite", "emotion_cnn_int8.tflite")
@@ -52,3 +53,13 @@ def test_a_new_landmark_model_redoes_the_videos_whose_verdict_uses_it(models, tm
     landmarks.write_bytes(landmarks.read_bytes())  # a new copy of the file: another mtime
     again = analyze_many(tmp_path / "in", tmp_path / "out", workers=1, options=options)
     assert {row.status for row in again.rows} == {redone}
+
+
+def test_a_missing_landmark_model_is_refused_before_any_work(models, tmp_path, caplog):
+    video_set(tmp_path / "in", faces=1)
+    shutil.rmtree(models / "face_mesh")
+    out = tmp_path / "out"
+    assert batch_main([str(tmp_path / "in"), "--out", str(out), "--workers", "1", "--no-progress"]) == 2
+    assert "face_landmark.tflite" in caplog.text and not list(out.glob("*.json"))
+    without = analyze_many(tmp_path / "in", out, workers=1, options=AnalyzerOptions(expressiveness="emotion-intensity"))
+    assert {row.status for row in without.rows} == {"done"}  # a verdict that needs no landmarks runs without them
