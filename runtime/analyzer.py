@@ -75,12 +75,6 @@ class Analyzer:
         return self.emotion.labels
 
     @property
-    def _video_landmarks(self) -> bool:
-        """Landmarks for a video report: as the options say, else when the verdict comes from facial activity."""
-        landmarks = self.options.landmarks
-        return self.options.verdict_needs_landmarks if landmarks is None else landmarks
-
-    @property
     def detector(self) -> FaceDetector | None:
         return self.faces.detector if self.faces is not None else None
 
@@ -181,7 +175,7 @@ class Analyzer:
         Raises:
             FileNotFoundError: the video does not exist. ValueError: it cannot be opened as video, or bad args.
         """
-        session = StreamSession(self, smoothing, landmarks=self._video_landmarks, verdict=True,
+        session = StreamSession(self, smoothing, landmarks=self.options.landmarks_in_videos, verdict=True,
                                 keep_landmarks=bool(self.options.landmarks))
         reader = FrameReader(source, frame_skip, max_frames)
         frames: Iterable = progress_bar(reader) if progress else reader

@@ -93,3 +93,8 @@ class AnalyzerOptions:
         """Whether a video's verdict comes from facial activity (the measure, or a head trained on it)."""
         model = self.expressiveness_model
         return Path(model).suffix == HEAD_SUFFIX if model is not None else self.expressiveness == FACIAL_ACTIVITY
+
+    @property
+    def landmarks_in_videos(self) -> bool:
+        """Whether ``analyze_video`` runs the landmark model: as ``landmarks`` says, else when the verdict needs it."""
+        return self.verdict_needs_landmarks if self.landmarks is None else self.landmarks

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import uuid
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,7 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpe
 ANNOTATED_VIDEO_SUFFIXES = (".mp4", ".avi")  # what runtime.annotate.VideoWriter writes (mp4v, MJPG)
 REPORT_SUFFIXES = (".html", ".htm")
 STDOUT = "-"
+STAGING_NAME = re.compile(r"\.(?P<target>.+)\.\d+-[0-9a-f]{8}\.tmp")  # staging_path's names; target: what it becomes
 
 
 def _check_file_target(option: str, path: Path) -> None:
@@ -131,11 +133,17 @@ def json_text(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, allow_nan=False)
 
 
+def staging_path(path: Path) -> Path:
+    """Where ``replace_file`` writes ``path`` first: ``.<name>.<pid>-<8 random hex digits>.tmp`` beside it (the
+    names ``STAGING_NAME`` matches)."""
+    return path.parent / f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+
+
 def replace_file(path: Path, text: str) -> None:
-    """Writes ``text`` to a temporary file beside ``path``, then moves it into place (``os.replace``): a reader or a
-    killed run sees the old file or the whole new one, never half of it. The temporary file is
-    ``.<name>.<pid>-<random>.tmp``; it is removed again when writing fails."""
-    staging = path.parent / f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+    """Writes ``text`` to a temporary file beside ``path`` (``staging_path``), then moves it into place
+    (``os.replace``): a reader or a killed run sees the old file or the whole new one, never half of it. The
+    temporary file is removed again when writing fails."""
+    staging = staging_path(path)
     try:
         with open(staging, "x", encoding="utf-8") as handle:  # "x": created new, with the umask's permissions
             handle.write(text)

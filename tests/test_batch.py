@@ -28,6 +28,7 @@ from runtime.batch.results import BATCH_KEY, fingerprint, page_path
 from runtime.batch.runner import _Progress, plan_workers
 from runtime.batch.worker import open_analyzer
 from runtime.cli import main as analyze_main
+from runtime.outputs import staging_path
 from tests.batch_helpers import REPO, broken_factory, corrupt_video, crash_batch, face_video, video_set
 
 KILL_WAIT_S = 120  # the longest the killed run may take to write its first report (spawn, models, one video)
@@ -271,3 +272,17 @@ def test_report_pages_without_the_extra_are_refused_before_any_work(tmp_path, mo
         analyze_many(tmp_path / "in", tmp_path / "out", workers=1, settings=VideoSettings(html=True))
     assert batch_main([str(tmp_path / "in"), "--out", str(tmp_path / "out2"), "--html", "--no-progress"]) == 2
     assert "fer-edge[report]" in caplog.text and not list((tmp_path / "out2").glob("*.json"))
+
+
+def test_a_rerun_removes_its_own_leftovers_only(tmp_path):
+    video_set(tmp_path / "in", faces=1)
+    out = tmp_path / "out"
+    (out / "day2").mkdir(parents=True)
+    leftovers = [staging_path(out / "face0.avi.json"), staging_path(out / "day2" / "b.avi.html"),
+                 staging_path(out / "summary.csv"), out / ".summary.parquet.tmp"]  # what a killed run leaves
+    others = [out / ".notes.tmp", out / "day2" / ".notes.tmp", staging_path(out / "notes.txt")]
+    for path in leftovers + others:
+        path.write_text("x")
+    analyze_many(tmp_path / "in", out, workers=1)
+    assert [path for path in leftovers if path.exists()] == []
+    assert [path for path in others if path.exists()] == others

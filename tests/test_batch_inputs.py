@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from runtime.batch.inputs import read_inputs, read_manifest
+from runtime.batch.cli import main as batch_main
+from runtime.batch.inputs import SHARE_PREFIX, SUMMARY_COLUMNS, read_inputs, read_manifest
+from runtime.batch.results import VideoRow
+from tests.batch_helpers import corrupt_video
 
 
 @pytest.fixture
@@ -69,6 +72,32 @@ def test_bad_manifests_name_the_file_and_line(tmp_path, name, text, message):
     with pytest.raises(ValueError) as raised:
         read_manifest(manifest)
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(("name", "text", "path_column", "clashing"), [
+    ("hr.csv", "path,status,error,candidate\na.mp4,hired,none,c1\n", "path", "status, error"),
+    ("shares.jsonl", '{"path": "a.mp4", "share_Happy": 1}\n', "path", "share_Happy"),
+    ("video.csv", "video,path\na.mp4,b.mp4\n", "video", "path"),
+], ids=["csv", "jsonl-share", "another-path-column"])
+def test_manifest_columns_named_like_the_summarys_own_are_refused(tmp_path, name, text, path_column, clashing):
+    manifest = tmp_path / name
+    manifest.write_text(text)
+    with pytest.raises(ValueError, match=f"{name} line [12]: the summary has its own columns named {clashing};"):
+        read_manifest(manifest, path_column)
+
+
+def test_a_clashing_column_stops_fer_batch_before_any_work(tmp_path, caplog):
+    corrupt_video(tmp_path / "a.mp4")  # would be a failed row; its status must not read "hired"
+    (tmp_path / "list.csv").write_text("path,status,candidate\na.mp4,hired,c1\n")
+    assert batch_main([str(tmp_path / "list.csv"), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    assert "status" in caplog.text and not (tmp_path / "out").exists()
+
+
+def test_the_reserved_names_are_the_summarys_columns():
+    row = VideoRow("a.mp4", None, "failed", "ValueError: x", emotion_distribution={"Happy": 1.0},
+                   carried={"candidate": "c1"})
+    columns = list(row.flat(["Happy"]))
+    assert columns[-1] == "candidate" and set(columns[:-1]) == SUMMARY_COLUMNS | {f"{SHARE_PREFIX}Happy"}
 
 
 def test_bad_inputs(videos, tmp_path):

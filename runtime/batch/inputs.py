@@ -1,7 +1,8 @@
 """What a batch analyses: videos from folders, globs and manifests (CSV or JSONL), with the columns to carry.
 
 A manifest holds one video per row in its path column (``path`` unless told otherwise); every other column is
-carried through to the summary table and the video's report as a string (a candidate id, a session date).
+carried through to the summary table and the video's report as a string (a candidate id, a session date), so a
+column may not be named like one of the summary's own (``status``, ``error``, ``share_Happy``...).
 Relative paths in a manifest are read from the manifest's folder. Bad manifests are refused before any work,
 naming the file and the line; a listed video that does not exist is not a manifest error: it becomes a failed
 row and the batch goes on.
@@ -23,6 +24,12 @@ from runtime.outputs import VIDEO_SUFFIXES
 MANIFEST_SUFFIXES = (".csv", ".jsonl")
 DEFAULT_PATH_COLUMN = "path"
 REPORT_SUFFIX = ".json"
+# the summary table's own columns (runtime.batch.results.VideoRow.flat), before the carried ones: a carried column of
+# one of these names would replace the video's value (a failed video reading "done")
+SUMMARY_COLUMNS = frozenset({
+    "path", "report", "status", "error", "dominant_emotion", "expressiveness_level", "expressiveness_score",
+    "expressiveness_method", "frames_read", "frames_analyzed", "frames_without_face", "complete", "seconds"})
+SHARE_PREFIX = "share_"  # then one column per emotion: share_Happy
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ def read_manifest(path: Path, path_column: str = DEFAULT_PATH_COLUMN) -> list[tu
 
     Raises:
         ValueError: an empty manifest, a row without the path column or with an empty path, a JSONL line that is
-            not a JSON object (the message names the file and line number).
+            not a JSON object, a column named like one of the summary's (the message names the file and line number).
     """
     rows = _csv_rows(path, path_column) if path.suffix.lower() == ".csv" else _jsonl_rows(path)
     listed = []
@@ -103,6 +110,9 @@ def read_manifest(path: Path, path_column: str = DEFAULT_PATH_COLUMN) -> list[tu
         value = row.pop(path_column, None)
         if value is None or not str(value).strip():
             raise ValueError(f"{where}: no video in column {path_column!r} (columns: {', '.join(row) or 'none'})")
+        if clashing := [column for column in row if column in SUMMARY_COLUMNS or column.startswith(SHARE_PREFIX)]:
+            raise ValueError(f"{where}: the summary has its own columns named {', '.join(clashing)}; rename these in "
+                             "the manifest")
         video = Path(str(value).strip()).expanduser()
         listed.append(((path.parent / video).resolve(), {k: _text(v) for k, v in row.items()}, where))
     if not listed:

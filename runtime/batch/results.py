@@ -20,11 +20,11 @@ from typing import Any
 
 from runtime.analyzer import DEFAULT_EMOTION_MODEL, AnalyzerOptions
 from runtime.backends import parse_device
-from runtime.batch.inputs import VideoJob
+from runtime.batch.inputs import REPORT_SUFFIX, SHARE_PREFIX, VideoJob
 from runtime.batch.worker import VideoResult, VideoSettings
 from runtime.detection import Engine
-from runtime.outputs import json_text, replace_file
-from runtime.paths import default_model_dir
+from runtime.outputs import STAGING_NAME, json_text, replace_file
+from runtime.paths import default_model_dir, face_landmark_model, resolve_model
 from runtime.results import ANALYSIS_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 BATCH_KEY = "batch"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_PARQUET = "summary.parquet"
+PARQUET_STAGING = f".{SUMMARY_PARQUET}.tmp"  # written by pyarrow, then moved into place
+PAGE_SUFFIX = ".html"
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"  # analysed in this run; report up to date; no result
 
 
@@ -50,9 +52,9 @@ def fingerprint(options: AnalyzerOptions | None, settings: VideoSettings) -> dic
     options = options or AnalyzerOptions()
     detector = options.detector
     models = [options.emotion_model or default_model_dir() / DEFAULT_EMOTION_MODEL, options.expressiveness_model,
-              *detector.model_paths]
+              *detector.model_paths, face_landmark_model() if options.landmarks_in_videos else None]
     return {
-        "models": [file_identity(Path(model).resolve()) for model in models if model is not None],
+        "models": [file_identity(_model_file(model)) for model in models if model is not None],
         "detector": {"model": str(detector.model), "engine": Engine(detector.engine).value,
                      "min_score": detector.min_score},
         "device": parse_device(options.device).value, "max_faces": options.max_faces,
@@ -63,6 +65,15 @@ def fingerprint(options: AnalyzerOptions | None, settings: VideoSettings) -> dic
         "crop_average": options.crop_average,
         **{name: value for name, value in asdict(settings).items() if name != "html"},  # a page changes no result
     }
+
+
+def _model_file(model: str | Path) -> Path:
+    """The file a model name opens, as the Analyzer finds it: a bare name in the model folder (``resolve_model``),
+    not in the current folder."""
+    try:
+        return resolve_model(model).resolve()
+    except FileNotFoundError:
+        return Path(model).resolve()  # no such file: its identity is None
 
 
 def finished_report(path: Path, source: dict[str, Any] | None, expected: dict[str, Any]) -> dict[str, Any] | None:
@@ -99,16 +110,26 @@ def write_report(path: Path, result: VideoResult, job: VideoJob, source: dict[st
 
 def page_path(report: Path) -> Path:
     """Where the report page of a video's report goes: beside it, ``.html`` for ``.json``."""
-    return report.with_suffix(".html")
+    return report.with_suffix(PAGE_SUFFIX)
 
 
 def clean_temporary_files(out_dir: Path) -> int:
-    """Removes what a killed run left of unfinished reports (``replace_file``'s ``.<name>.*.tmp``)."""
+    """Removes what a killed run left of unfinished files: ``replace_file``'s staging files of reports, pages and
+    the CSV summary (``.<name>.<pid>-<8 hex>.tmp``) and the Parquet summary's. Other hidden ``.tmp`` files stay."""
     removed = 0
     for leftover in out_dir.rglob(".*.tmp"):
-        leftover.unlink(missing_ok=True)
-        removed += 1
+        if leftover.is_file() and _batch_staging_file(leftover, out_dir):
+            leftover.unlink(missing_ok=True)
+            removed += 1
     return removed
+
+
+def _batch_staging_file(path: Path, out_dir: Path) -> bool:
+    if path == out_dir / PARQUET_STAGING:
+        return True
+    staged = STAGING_NAME.fullmatch(path.name)
+    return staged is not None and (staged["target"].endswith((REPORT_SUFFIX, PAGE_SUFFIX))
+                                   or staged["target"] == SUMMARY_CSV)
 
 
 @dataclass(frozen=True)
@@ -157,7 +178,7 @@ class VideoRow:
     def flat(self, labels: list[str]) -> dict[str, Any]:
         """The row as table columns: ``share_<emotion>`` for the distribution, then the carried columns."""
         row = {k: v for k, v in asdict(self).items() if k not in ("emotion_distribution", "carried")}
-        row.update({f"share_{label}": self.emotion_distribution.get(label) for label in labels})
+        row.update({f"{SHARE_PREFIX}{label}": self.emotion_distribution.get(label) for label in labels})
         return {**row, **self.carried}
 
 
@@ -179,7 +200,7 @@ def write_summary(rows: list[VideoRow], out_dir: Path) -> list[Path]:
         log.info("pyarrow is not installed (pip install 'fer-edge[batch]'): no %s", SUMMARY_PARQUET)
         return written
     table = pa.Table.from_pylist([{column: row.get(column) for column in columns} for row in flat])
-    staging = out_dir / f".{SUMMARY_PARQUET}.tmp"
+    staging = out_dir / PARQUET_STAGING
     pq.write_table(table, staging)
     staging.replace(out_dir / SUMMARY_PARQUET)
     written.append(out_dir / SUMMARY_PARQUET)

@@ -9,7 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -154,8 +154,7 @@ def analyze_many(
 
         require()  # matplotlib, checked here once rather than failing every video
     workers, threads = plan_workers(workers, threads)
-    with open_analyzer(options, 1):  # bad models fail here, once, rather than in every worker
-        pass
+    check_models(options)
     expected = fingerprint(options, settings)
     rows: dict[int, VideoRow] = {}
     sources = [file_identity(job.path) for job in jobs]
@@ -181,6 +180,15 @@ def analyze_many(
     ordered = tuple(rows[index] for index in range(len(jobs)))
     files = write_summary(list(ordered), out)
     return BatchSummary(ordered, tuple(files), time.perf_counter() - start, workers, threads)
+
+
+def check_models(options: AnalyzerOptions | None) -> None:
+    """Opens and closes every model the videos need, so that a missing or bad one fails here, once, rather than in
+    every worker. The landmark model, which an Analyzer opens on its first face, is opened now when the videos use it
+    (``landmarks=True`` for this Analyzer alone: its only effect is opening it)."""
+    options = options or AnalyzerOptions()
+    with open_analyzer(replace(options, landmarks=True) if options.landmarks_in_videos else options, 1):
+        pass
 
 
 def _record(result: VideoResult, job: VideoJob, out: Path, source: dict | None, expected: dict,

@@ -1,0 +1,65 @@
+"""fer-batch and its model files: bare model names found in the model folder, the landmark model in the
+fingerprint, and a missing model refused before any work."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from runtime.analyzer import AnalyzerOptions
+from runtime.batch import analyze_many
+from runtime.batch.cli import main as batch_main
+from tests.batch_helpers import REPO, video_set
+
+EMOTION_MODELS = ("emotion_resnet16_int8.tflite", "emotion_cnn_int8.tflite")
+
+
+@pytest.fixture
+def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A model folder ($FER_EDGE_MODELS) with two emotion models, the face detector and the landmark model; the
+    current folder is elsewhere, so that bare model names are found only there."""
+    folder = tmp_path / "models"
+    for name in ("blazeface", "face_mesh"):
+        shutil.copytree(REPO / "models" / name, folder / name)
+    for name in EMOTION_MODELS:
+        for path in (REPO / "models").glob(f"{name}*"):  # the model and its manifest
+            shutil.copy2(path, folder / path.name)
+    monkeypatch.setenv("FER_EDGE_MODELS", str(folder))
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    return folder
+
+
+def test_another_bare_model_name_analyses_the_videos_again(models, tmp_path):
+    video_set(tmp_path / "in", faces=1)
+    out = tmp_path / "out"
+    for name in EMOTION_MODELS:
+        summary = analyze_many(tmp_path / "in", out, workers=1, options=AnalyzerOptions(emotion_model=Path(name)))
+        assert {row.status for row in summary.rows} == {"done"}, name
+        # by name only: a forkserver started by an earlier test keeps the environment it had, so its workers may
+        # find the model in the checkout's model folder rather than in this one
+        assert Path(json.loads((out / "face0.avi.json").read_text())["model"]["emotion"]).name == name
+
+
+@pytest.mark.parametrize(("expressiveness", "redone"), [("facial-activity", "done"), ("emotion-intensity", "skipped")])
+def test_a_new_landmark_model_redoes_the_videos_whose_verdict_uses_it(models, tmp_path, expressiveness, redone):
+    video_set(tmp_path / "in", faces=1)
+    options = AnalyzerOptions(expressiveness=expressiveness)
+    analyze_many(tmp_path / "in", tmp_path / "out", workers=1, options=options)
+    landmarks = models / "face_mesh" / "face_landmark.tflite"
+    landmarks.write_bytes(landmarks.read_bytes())  # a new copy of the file: another mtime
+    again = analyze_many(tmp_path / "in", tmp_path / "out", workers=1, options=options)
+    assert {row.status for row in again.rows} == {redone}
+
+
+def test_a_missing_landmark_model_is_refused_before_any_work(models, tmp_path, caplog):
+    video_set(tmp_path / "in", faces=1)
+    shutil.rmtree(models / "face_mesh")
+    out = tmp_path / "out"
+    assert batch_main([str(tmp_path / "in"), "--out", str(out), "--workers", "1", "--no-progress"]) == 2
+    assert "face_landmark.tflite" in caplog.text and not list(out.glob("*.json"))
+    without = analyze_many(tmp_path / "in", out, workers=1, options=AnalyzerOptions(expressiveness="emotion-intensity"))
+    assert {row.status for row in without.rows} == {"done"}  # a verdict that needs no landmarks runs without them
