@@ -2,10 +2,10 @@
 
 Exit codes: 0 done (images of a folder that could not be read are skipped with a warning and listed under
 "skipped" in the JSON); 1 the work failed (an engine error, an output that could not be written); 2 bad usage or
-input (a missing or unreadable input, a model that does not match its manifest, an output that cannot be written,
-checked before the work starts); 130 or 143 stopped by Ctrl-C or SIGTERM: the outputs are written with what was
-analyzed until then (a video's report is marked incomplete, a folder's images not reached are listed as skipped),
-unless a second one came.
+input (a missing or unreadable input, a model that cannot be loaded or does not match its manifest, an output that
+cannot be written, checked before the work starts); 130 or 143 stopped by Ctrl-C or SIGTERM: the outputs are
+written with what was analyzed until then (a video's report is marked incomplete, a folder's images not reached
+are listed as skipped), unless a second one came.
 """
 
 from __future__ import annotations
@@ -221,6 +221,15 @@ def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace, say
     return {"video": report.to_dict()}
 
 
+def open_analyzer(options: AnalyzerOptions) -> Analyzer:
+    """The Analyzer; a model file that an engine cannot load (corrupt, or of another kind) is bad input, refused
+    as ValueError like a missing one (exit 2), not RuntimeError (a failure of the work)."""
+    try:
+        return Analyzer(options)
+    except RuntimeError as exc:
+        raise ValueError(str(exc)) from exc
+
+
 def run_command(work: Callable[[], int], logger: logging.Logger) -> int:
     """``work()``'s exit code, its errors logged and mapped to the exit codes of the module docstring: bad usage
     or input (FileNotFoundError, ValueError, ImportError) 2, failed work (RuntimeError, OSError) 1."""
@@ -241,7 +250,7 @@ def _analyze(args: argparse.Namespace, say: Callable[[str], None]) -> int:
     paths = folder_images(source) if kind == "folder" else [source] if isinstance(source, Path) else []
     targets = {"--json": args.json, "--csv": args.csv, "--annotate": args.annotate, "--report": args.report}
     check_not_inputs(targets, paths, source if kind == "folder" else None)
-    with Analyzer(analyzer_options(args)) as analyzer, StopOnSignal() as stopper:
+    with open_analyzer(analyzer_options(args)) as analyzer, StopOnSignal() as stopper:
         if kind in ("image", "folder"):
             output = _images(analyzer, paths, args, folder=kind == "folder", say=say, stop=stopper.reason)
         else:

@@ -88,3 +88,19 @@ def test_webcam_that_is_not_there(model, caplog):
     with caplog.at_level("ERROR"):
         assert main(["9", "--model", model]) == 2
     assert "cannot open webcam 9" in caplog.text
+
+
+@pytest.mark.parametrize("main_of", ["fer-analyze", "fer-batch"])
+def test_a_model_file_the_engine_cannot_load_is_bad_input(model, tmp_path, caplog, main_of):
+    from runtime.batch.cli import main as batch_main
+
+    corrupt = tmp_path / "corrupt.tflite"
+    shutil.copy(Path(model).with_name(Path(model).name + ".json"), tmp_path / "corrupt.tflite.json")
+    corrupt.write_bytes(b"\x00not a flatbuffer" * 64)
+    video = write_video(tmp_path / "v.avi", 3)
+    args = ["--model", str(corrupt), "--no-verify-model"]  # past the sha256 check, to the engine
+    with caplog.at_level("ERROR"):
+        code = main([str(SAMPLE), *args]) if main_of == "fer-analyze" else batch_main(
+            [str(video), "--out", str(tmp_path / "out"), *args])
+    assert code == 2 and "corrupt.tflite" in caplog.text
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.json"))

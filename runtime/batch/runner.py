@@ -187,8 +187,11 @@ def check_models(options: AnalyzerOptions | None) -> None:
     every worker. The landmark model, which an Analyzer opens on its first face, is opened now when the videos use it
     (``landmarks=True`` for this Analyzer alone: its only effect is opening it)."""
     options = options or AnalyzerOptions()
-    with open_analyzer(replace(options, landmarks=True) if options.landmarks_in_videos else options, 1):
-        pass
+    try:
+        with open_analyzer(replace(options, landmarks=True) if options.landmarks_in_videos else options, 1):
+            pass
+    except RuntimeError as exc:  # a file an engine cannot load: bad input, refused like a missing one (exit 2)
+        raise ValueError(str(exc)) from exc
 
 
 def _record(result: VideoResult, job: VideoJob, out: Path, source: dict | None, expected: dict,
