@@ -23,6 +23,7 @@ from runtime.expressiveness.head import HEAD_SUFFIX, ActivityHead, load_head
 from runtime.faces import FaceFinder, FinderOptions, Found
 from runtime.options import EXPRESSIVENESS_METHODS, MIN_FACE_SIZE, AnalyzerOptions
 from runtime.paths import DEFAULT_EMOTION_MODEL, default_model_dir
+from runtime.preprocess import check_frame
 from runtime.report import FrameResult, VideoReport, summarize
 from runtime.results import Classification, Face
 from runtime.session import StreamSession
@@ -93,8 +94,11 @@ class Analyzer:
         return self.analyze_batch([frame])[0]
 
     def too_small(self, frame: np.ndarray) -> str | None:
-        """Why no face can be found in a frame smaller than ``min_face_size``; None for a frame large enough."""
-        height, width = np.shape(frame)[:2]
+        """Why no face can be found in a frame smaller than ``min_face_size``; None for a frame large enough.
+
+        Raises:
+            ValueError: ``frame`` is not an image (``runtime.preprocess.check_frame``)."""
+        height, width = check_frame(frame).shape[:2]
         if min(height, width) >= self.options.min_face_size:
             return None
         return (f"{width}x{height} px is smaller than the smallest face analysed ({self.options.min_face_size} px): "

@@ -85,7 +85,8 @@ def _expression_model(path: Path) -> ModelInfo:
 
 
 def _accuracy(tested: object, labels: str) -> float | None:
-    value = tested.get(labels, {}).get("accuracy") if isinstance(tested, dict) else None
+    entry = tested.get(labels) if isinstance(tested, dict) else None
+    value = entry.get("accuracy") if isinstance(entry, dict) else None  # a hand-edited manifest may hold anything
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 

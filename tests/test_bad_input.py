@@ -198,6 +198,8 @@ def test_a_frame_smaller_than_the_smallest_face_says_so(analyzer, tmp_path):
     assert analyzer.too_small(noise) == ("16x16 px is smaller than the smallest face analysed (20 px): no face can "
                                          "be found in it")
     assert analyzer.too_small(np.zeros((20, 64), np.uint8)) is None
+    with pytest.raises(ValueError, match="frame must be a numpy array, got NoneType"):
+        analyzer.too_small(None)
     report = analyzer.analyze_video(write_video(tmp_path / "tiny.avi", 3, size=(16, 16)))
     assert report.frames_analyzed == 3 and report.frames_without_face == 3
     assert report.warnings[0].startswith("frames of 16x16 px is smaller than the smallest face")

@@ -89,6 +89,17 @@ def test_catalog_reports_a_file_whose_manifest_is_broken(tmp_path):
     assert "unreadable" in table.splitlines()[1]
 
 
+@pytest.mark.parametrize("privatetest", [{"fer2013": 0.67}, {"fer2013": {"accuracy": "high"}}, [0.67], 0.67])
+def test_catalog_shows_no_accuracy_for_a_hand_edited_verification(tmp_path, privatetest):
+    shutil.copy(default_model_dir() / DEFAULT_EMOTION_MODEL, tmp_path / "x.tflite")
+    manifest = json.loads((default_model_dir() / f"{DEFAULT_EMOTION_MODEL}.json").read_text())
+    manifest["verification"] = {"privatetest": privatetest}  # read_manifest takes any JSON object here
+    (tmp_path / "x.tflite.json").write_text(json.dumps(manifest))
+    (listed,) = list_models(tmp_path)
+    assert listed.accuracy is None and listed.ferplus_accuracy is None and not listed.problem
+    assert "%" not in models_table([listed]).splitlines()[1]  # no accuracy column filled
+
+
 def test_catalog_of_an_empty_folder_is_empty(tmp_path):
     assert list_models(tmp_path) == []
     assert models_table([]).splitlines()[0].startswith("name")
