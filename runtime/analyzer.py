@@ -21,9 +21,10 @@ from runtime.detection import FaceDetector
 from runtime.environment import check_opencv
 from runtime.expressiveness.head import HEAD_SUFFIX, ActivityHead, load_head
 from runtime.faces import FaceFinder, FinderOptions, Found
+from runtime.manifest import EXPRESSIVENESS_LABELS
 from runtime.options import EXPRESSIVENESS_METHODS, MIN_FACE_SIZE, AnalyzerOptions
 from runtime.paths import DEFAULT_EMOTION_MODEL, default_model_dir
-from runtime.preprocess import check_frame
+from runtime.preprocess import check_frame, frame_batch
 from runtime.report import FrameResult, VideoReport, summarize
 from runtime.results import Classification, Face
 from runtime.session import StreamSession
@@ -104,9 +105,10 @@ class Analyzer:
         return (f"{width}x{height} px is smaller than the smallest face analysed ({self.options.min_face_size} px): "
                 "no face can be found in it")
 
-    def analyze_batch(self, frames: Sequence[np.ndarray]) -> list[list[Face]]:
-        """Faces of many frames; the crops of all frames are classified in one batched call."""
-        return [faces for faces, _ in self._analyze_batch(frames)]
+    def analyze_batch(self, frames: Iterable[np.ndarray] | np.ndarray) -> list[list[Face]]:
+        """Faces of many frames (an iterable of frames, or an array (N, H, W[, C]); one frame alone is refused:
+        ``analyze`` takes it); the crops of all frames are classified in one batched call."""
+        return [faces for faces, _ in self._analyze_batch(list(frame_batch(frames)))]
 
     def _analyze_batch(self, frames: Sequence[np.ndarray], landmarks: bool | None = None,
                        tracker: FaceTracker | None = None) -> list[tuple[list[Face], list[np.ndarray]]]:
@@ -146,10 +148,10 @@ class Analyzer:
         With ``AnalyzerOptions(landmarks=True)`` faces carry landmarks and are tracked; the per-frame ``activity``
         needs the whole video's neutral face, so only ``analyze_video`` fills it.
         """
-        check_fps(fps)
+        check_fps(fps)  # checked at the call, not at the first frame: this is not itself a generator
+        frames = frame_batch(frames)
         session = StreamSession(self, smoothing, landmarks=bool(self.options.landmarks))
-        for index, frame in enumerate(frames):
-            yield session.frame(index, index / fps if fps else None, frame)[0]
+        return (session.frame(index, index / fps if fps else None, frame)[0] for index, frame in enumerate(frames))
 
     def analyze_video(
         self,
@@ -233,3 +235,6 @@ class Analyzer:
 def _check_task(model: ExpressionModel, task: str) -> None:
     if model.manifest.task != task:
         raise ValueError(f"{model.path.name} is a {model.manifest.task!r} model, not an {task!r} model")
+    if task == "expressiveness" and sorted(model.labels) != sorted(EXPRESSIVENESS_LABELS):
+        raise ValueError(f"{model.path.name}: an expressiveness model's labels are {', '.join(EXPRESSIVENESS_LABELS)} "
+                         f"in any order, not {', '.join(model.labels)}")

@@ -6,7 +6,7 @@ conversion and the runtime see identical pixels.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import cv2
 import numpy as np
@@ -70,6 +70,27 @@ def crop_list(crops: object) -> list[np.ndarray]:
         return list(crops)
     raise ValueError(f"face crops must be a numpy image, a batch array or a list of images, got "
                      f"{type(crops).__name__}")
+
+
+def frame_batch(frames: object, name: str = "frames") -> Iterable[np.ndarray]:
+    """Frames for a batch or a stream: any iterable of frames (a list, a generator), or an array of N frames
+    (N, H, W) or (N, H, W, C). One frame alone (2-D, or 3-D whose last axis is 1, 3 or 4) is refused: iterated, it
+    would read as N rows of pixels, each a frame with no face.
+
+    Raises:
+        ValueError: one frame, a string or bytes, something that is not iterable, an array of other rank.
+    """
+    if isinstance(frames, np.ndarray):
+        if frames.ndim == 2 or (frames.ndim == 3 and frames.shape[-1] in (1, 3, 4)):
+            raise ValueError(f"{name} must be several frames, got one frame of shape {frames.shape}: pass [frame], "
+                             "or analyze(frame)")
+        if frames.ndim not in (3, 4):
+            raise ValueError(f"{name} must be frames (N, H, W[, C]), got an array of shape {frames.shape}")
+        return list(frames)
+    if isinstance(frames, (str, bytes, bytearray)) or not isinstance(frames, Iterable):
+        raise ValueError(f"{name} must be an iterable of frames (a list, a generator) or an array (N, H, W[, C]), "
+                         f"got {type(frames).__name__}")
+    return frames
 
 
 def to_bgr(frame: np.ndarray) -> np.ndarray:

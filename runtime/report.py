@@ -163,11 +163,13 @@ def expressiveness_from_head(activity: Activity, head: ActivityHead) -> Expressi
     return Expressiveness(level_for_score(score), score, f"model:{head.name}", dict(activity.components))
 
 
-def expressiveness_from_model(probabilities: np.ndarray, model_name: str) -> Expressiveness:
-    """The expressiveness model's verdict: the level with the highest mean probability over face frames."""
+def expressiveness_from_model(probabilities: np.ndarray, model_name: str,
+                              labels: tuple[str, ...] = EXPRESSIVENESS_LABELS) -> Expressiveness:
+    """The expressiveness model's verdict: the level (``labels``, the model's own order) with the highest mean
+    probability over face frames."""
     if len(probabilities) == 0:
         return Expressiveness(None, None, f"model:{model_name}", reason="no face was found")
-    level = EXPRESSIVENESS_LABELS[int(np.argmax(probabilities.mean(axis=0)))]
+    level = labels[int(np.argmax(probabilities.mean(axis=0)))]
     return Expressiveness(level, None, f"model:{model_name}")
 
 

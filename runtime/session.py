@@ -98,7 +98,8 @@ class StreamSession:
         if isinstance(analyzer.expressiveness, ActivityHead) and activity is not None:
             return timeline, expressiveness_from_head(activity, analyzer.expressiveness)
         if analyzer.expressiveness is not None:
-            return timeline, expressiveness_from_model(np.asarray(self._model_probs), analyzer.expressiveness.path.name)
+            return timeline, expressiveness_from_model(np.asarray(self._model_probs), analyzer.expressiveness.path.name,
+                                                        analyzer.expressiveness.labels)
         if activity is not None and analyzer.options.expressiveness == FACIAL_ACTIVITY:
             return timeline, expressiveness_from_activity(activity)
         probs = np.array([f.primary.emotion.probabilities for f in timeline if f.primary])

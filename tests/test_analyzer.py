@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -111,6 +112,30 @@ def test_expressiveness_model_replaces_the_derived_measure(model, tiny_expressiv
     assert report.expressiveness.method == "model:expr_fp32.tflite"
     assert report.expressiveness.level in ("Reserved", "Balanced", "Expressive")
     assert report.expressiveness.score is None
+
+
+def _relabelled(model: Path, folder: Path, labels: list[str]) -> Path:
+    """A copy of the model whose manifest names its outputs ``labels`` (the file itself unchanged)."""
+    copy = folder / model.name
+    copy.write_bytes(model.read_bytes())
+    manifest = json.loads(Path(f"{model}.json").read_text())
+    manifest["labels"] = labels
+    Path(f"{copy}.json").write_text(json.dumps(manifest))
+    return copy
+
+
+def test_the_expressiveness_level_follows_the_models_own_label_order(model, tiny_expressiveness, photo, tmp_path):
+    video = write_video(tmp_path / "face.avi", 5, image=photo)
+    shifted = ["Balanced", "Expressive", "Reserved"]  # output i is named differently for every i
+    levels = []
+    for path in (tiny_expressiveness, _relabelled(tiny_expressiveness, tmp_path, shifted)):
+        with Analyzer.from_model_path(model, expressiveness_model=path) as analyzer:
+            levels.append(analyzer.analyze_video(video).expressiveness.level)
+    assert levels[1] == dict(zip(("Reserved", "Balanced", "Expressive"), shifted))[levels[0]]
+    (tmp_path / "other").mkdir()
+    with pytest.raises(ValueError, match="labels are Reserved, Balanced, Expressive in any order, not Low, Mid, High"):
+        Analyzer.from_model_path(model, expressiveness_model=_relabelled(tiny_expressiveness, tmp_path / "other",
+                                                                        ["Low", "Mid", "High"]))
 
 
 def test_models_given_in_the_wrong_place_are_refused(model, tiny_expressiveness):

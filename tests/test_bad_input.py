@@ -128,10 +128,23 @@ def test_stream_smoothing_is_applied_and_checked(analyzer, photo):
     np.testing.assert_allclose(smooth[1], expected, atol=1e-6)
     for bad in (0.0, 2.0, math.nan, "0.5"):
         with pytest.raises(ValueError, match="smoothing"):
-            next(analyzer.analyze_stream(iter(frames), smoothing=bad))
+            analyzer.analyze_stream(iter(frames), smoothing=bad)  # at the call, before any frame is asked for
     for bad in (-1.0, 0.0, math.nan, math.inf):
         with pytest.raises(ValueError, match="fps"):
-            next(analyzer.analyze_stream(iter(frames), fps=bad))
+            analyzer.analyze_stream(iter(frames), fps=bad)
+
+
+def test_one_frame_given_where_many_are_expected_is_refused(analyzer, photo):
+    # iterated, a (512, 512, 3) frame read as 512 frames of 512x3 pixels: 512 empty results
+    for call in (analyzer.analyze_batch, analyzer.analyze_stream, analyzer.predict_facial_expression_batch):
+        for one in (photo, photo[..., 0]):
+            with pytest.raises(ValueError, match=r"frames must be several frames, got one frame of shape"):
+                call(one)
+        with pytest.raises(ValueError, match="frames must be an iterable of frames"):
+            call("frames/")
+    assert len(analyzer.analyze_batch(np.stack([photo, photo]))) == 2  # an array of frames is a batch
+    assert len(analyzer.analyze_batch(np.zeros((3, 40, 50), np.uint8))) == 3  # gray frames
+    assert [len(faces) for faces in analyzer.analyze_batch(frame for frame in [photo])] == [1]  # a generator
 
 
 # --- closed and broken models -----------------------------------------------------------------------------------
