@@ -189,7 +189,7 @@ def model_section(source: str, items: list[tuple[Path, Manifest]], folder: Path,
     if training:
         lines += _training_lines(training)
     lines += ["", "| format | file | size KB | PrivateTest acc % | FER+ acc % | macro-F1 | drop vs Keras (pp) | "
-              "top-1 agreement with Keras | measured on |", "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+              "top-1 agreement with Keras (PrivateTest) | measured on |", "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     if keras_acc:
         lines.append(f"| Keras fp32 | {source} | {keras_path.stat().st_size / 1024:.0f} | "
                      f"{_pct(keras_acc['fer2013']['accuracy'])} | {_pct(keras_acc.get('ferplus', {}).get('accuracy'))}"
