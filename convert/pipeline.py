@@ -165,10 +165,12 @@ class _Data:
     calibration_source: str
 
 
-def _load_data(options: ConvertOptions, need_calibration: bool) -> _Data:
+def _load_data(options: ConvertOptions, need_calibration: bool, classes: int) -> _Data:
     fer = load_fer2013(options.fer2013) if options.fer2013 else None
     if options.calibration:
-        calibration = load_faces(options.calibration)
+        # an .npz's labels only stratify the sample: FER-2013 emotions (also for an expressiveness model) or the
+        # model's own classes
+        calibration = load_faces(options.calibration, classes=max(classes, len(FER2013_LABELS)))
         source = str(options.calibration)
     elif fer:
         calibration, source = fer["Training"], f"{options.fer2013.name}:Training"
@@ -216,7 +218,7 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
     model = load_keras(model_path)
     source = source_manifest(model, model_path, options.overrides)
     need_calibration = any(f.calibrated for f in options.formats) and not options.verify_existing
-    data = _load_data(options, need_calibration)
+    data = _load_data(options, need_calibration, len(source.labels))
     to_input = lambda faces: prepare_faces(faces.images, source.input_size, source.color, source.normalization)
     calibration = to_input(data.calibration) if data.calibration is not None else None
     validation = to_input(data.validation)

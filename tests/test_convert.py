@@ -133,10 +133,20 @@ def test_model_whose_input_is_not_an_image(tmp_path, caplog, calibration_npz):
     assert code == 2 and "input must be one image batch" in text
 
 
-@pytest.mark.parametrize("problem", ["missing", "no-images", "wrong-dtype", "corrupt", "empty-folder"])
+@pytest.mark.parametrize("problem", ["missing", "no-images", "wrong-dtype", "corrupt", "empty-folder", "one-hot",
+                                     "0-d-images", "string-labels", "nan-labels"])
 def test_bad_calibration_data(tiny_keras, tmp_path, caplog, problem):
     calib = tmp_path / "calib.npz"
-    if problem == "no-images":
+    images = np.zeros((14, 48, 48), np.uint8)
+    if problem == "one-hot":  # was an IndexError traceback in the stratified sampling, exit 1
+        np.savez(calib, images=images, labels=np.eye(7)[np.arange(14) % 7])
+    elif problem == "0-d-images":  # was a TypeError traceback
+        np.savez(calib, images=np.array(3, np.uint8))
+    elif problem == "string-labels":  # was a ValueError that did not name the file
+        np.savez(calib, images=images, labels=np.array(["happy", "sad"] * 7))
+    elif problem == "nan-labels":  # was cast silently to -2**63 and used
+        np.savez(calib, images=images, labels=np.where(np.arange(14) == 3, np.nan, np.arange(14) % 7))
+    elif problem == "no-images":
         np.savez(calib, faces=np.zeros((3, 48, 48), np.uint8))
     elif problem == "wrong-dtype":
         np.savez(calib, images=np.zeros((3, 48, 48), np.float32))
