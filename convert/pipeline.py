@@ -201,6 +201,17 @@ def _quant_params(path: Path) -> dict[str, Any]:
     }
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an output file stem (one plain file name inside --out), or None."""
+    if not name.strip():
+        return "the name is empty"
+    if "/" in name or "\\" in name or "\0" in name:  # either separator, whatever the platform
+        return "the name must be a file stem, without a path separator"
+    if ".." in name:
+        return "the name must not contain '..'"
+    return None
+
+
 def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResult]:
     """Builds, verifies and writes every requested format; returns them in the order requested.
 
@@ -209,6 +220,10 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
         RuntimeError: an export step failed; nothing written.
         ConversionCancelled: ``options.cancel`` was set; nothing written.
     """
+    if options.name is not None:
+        problem = name_problem(options.name)
+        if problem:
+            raise ValueError(f"--name {options.name!r}: {problem}")
     stem = options.name or model_path.stem
     existing = {fmt.key: options.out_dir / f"{stem}{fmt.suffix}" for fmt in options.formats}
     if options.verify_existing:

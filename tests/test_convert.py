@@ -329,3 +329,26 @@ def test_a_stop_that_a_library_turned_into_another_error_exits_as_stopped(tmp_pa
     finally:
         cli._STOP.clear()
     assert "stopped by SIGTERM; nothing was written" in caplog.text
+
+
+# ---- --name ----
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "", "  ", ".."])
+def test_a_name_that_is_not_a_file_stem_is_refused_before_any_work(tiny_keras, tmp_path, monkeypatch, capsys, name):
+    import convert.cli
+
+    monkeypatch.setattr(convert.cli, "convert_model", lambda *a: pytest.fail("the conversion started"))
+    with pytest.raises(SystemExit) as exc:
+        main([str(tiny_keras), "--fp32", "--name", name, "--out", str(tmp_path / "o")])
+    assert exc.value.code == 2 and "--name" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_convert_model_refuses_a_name_that_leaves_the_output_folder(tmp_path):
+    from convert.formats import BY_KEY
+    from convert.pipeline import ConvertOptions, convert_model
+
+    options = ConvertOptions(formats=(BY_KEY["fp32"],), out_dir=tmp_path / "o", name="../escaped")
+    with pytest.raises(ValueError, match="without a path separator"):
+        convert_model(tmp_path / "never-read.keras", options)  # refused before the model is even looked for
+    assert not (tmp_path / "o").exists()
