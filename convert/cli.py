@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     formats.add_argument("--all", action="store_true", help="every format above")
     formats.add_argument("--verify-existing", action="store_true",
                          help="build nothing: verify the files of these formats already in --out on this machine "
-                              "and rewrite their manifests (the model files are left as they are)")
+                              "and rewrite their manifests (the model files are left as they are). Each file must "
+                              "still be the one its manifest describes, converted from this model")
     parser.add_argument("--int8-io", choices=("int8", "uint8", "float32"),
                         help="input/output type of the full-integer TFLite model (default int8)")
     data = parser.add_argument_group("data")

@@ -212,6 +212,52 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+def _existing_manifest(path: Path, fmt: ExportFormat) -> Manifest:
+    """The manifest of a file to re-verify, once the file is shown to be the one it describes (for
+    --verify-existing).
+
+    Raises:
+        FileNotFoundError: the file or its manifest is missing. ValueError: the manifest is unreadable, describes
+        another format, or the file changed since fer-convert wrote it.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"--verify-existing: {path} not found")
+    manifest = load_manifest(path)
+    if (manifest.format, manifest.precision) != (fmt.engine, fmt.precision):
+        raise ValueError(f"--verify-existing: {manifest_path(path).name} describes a {manifest.format} "
+                         f"{manifest.precision} file, not {fmt.engine} {fmt.precision} ({fmt.key}): {path} is not "
+                         "the file fer-convert wrote under that name")
+    _check_unchanged(path, manifest, path)
+    return manifest
+
+
+def _check_unchanged(path: Path, manifest: Manifest, shown_as: Path) -> None:
+    """Refuses ``path`` unless its size and sha256 are the ones ``manifest`` records (``shown_as`` names it)."""
+    record = manifest.file
+    if not record.get("sha256") or not isinstance(record.get("bytes"), int):
+        raise ValueError(f"--verify-existing: {manifest_path(shown_as).name} records no size and sha256 for "
+                         f"{shown_as.name}, so it cannot be shown to be the file fer-convert wrote: re-convert it")
+    size, digest = path.stat().st_size, sha256_of(path)
+    if size != record["bytes"] or digest != str(record["sha256"]).lower():
+        raise ValueError(f"--verify-existing: {shown_as} changed since fer-convert wrote it ({size} bytes, sha256 "
+                         f"{digest}; its manifest {manifest_path(shown_as).name} records {record['bytes']} bytes, "
+                         f"sha256 {record['sha256']}): re-convert it instead of re-verifying it")
+
+
+def _check_same_source(previous: dict[str, Manifest], existing: dict[str, Path], model_path: Path) -> None:
+    """Refuses to re-verify files whose manifests name another Keras model than ``model_path``."""
+    digest = sha256_of(model_path)
+    for key, manifest in previous.items():
+        recorded = manifest.source.get("sha256")
+        if not recorded:
+            raise ValueError(f"--verify-existing: {manifest_path(existing[key]).name} records no source sha256, so "
+                             f"{existing[key].name} cannot be shown to be converted from {model_path.name}")
+        if str(recorded).lower() != digest:
+            raise ValueError(f"--verify-existing: {existing[key]} was converted from another model: its manifest "
+                             f"names {manifest.source.get('name')} (sha256 {recorded}), not {model_path.name} "
+                             f"(sha256 {digest})")
+
+
 def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResult]:
     """Builds, verifies and writes every requested format; returns them in the order requested.
 
@@ -226,11 +272,12 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
             raise ValueError(f"--name {options.name!r}: {problem}")
     stem = options.name or model_path.stem
     existing = {fmt.key: options.out_dir / f"{stem}{fmt.suffix}" for fmt in options.formats}
+    previous: dict[str, Manifest] = {}
     if options.verify_existing:
-        for path in existing.values():
-            if not path.is_file():
-                raise FileNotFoundError(f"--verify-existing: {path} not found")
+        previous = {fmt.key: _existing_manifest(existing[fmt.key], fmt) for fmt in options.formats}
     model = load_keras(model_path)
+    if previous:
+        _check_same_source(previous, existing, model_path)
     source = source_manifest(model, model_path, options.overrides)
     need_calibration = any(f.calibrated for f in options.formats) and not options.verify_existing
     data = _load_data(options, need_calibration, len(source.labels))
@@ -254,13 +301,19 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
             log.info("building %s -> %s", fmt.key, target.name)
             if options.verify_existing:
                 shutil.copy2(existing[fmt.key], target)
-                extra = {**load_manifest(existing[fmt.key]).extra, "reverified_by": f"fer-convert {__version__}"}
+                _check_unchanged(target, previous[fmt.key], existing[fmt.key])  # not swapped since the check
+                extra = {**previous[fmt.key].extra, "reverified_by": f"fer-convert {__version__}"}
+                # the file is the one its manifest describes: its precision and tensor types stay as recorded
+                kept = {"precision": previous[fmt.key].precision,
+                        "input_quantization": previous[fmt.key].input_quantization,
+                        "output_quantization": previous[fmt.key].output_quantization}
             else:
                 _build(model, fmt, target, staging / f"{stem}_fp32.onnx", calibration, options.int8_io)
                 extra = {**source.extra, "created_by": f"fer-convert {__version__}", "format_key": fmt.key,
                          "calibration": {"source": data.calibration_source, "count": len(calibration)}
                          if fmt.calibrated else None,
                          "int8_io": options.int8_io if fmt.key == "int8" else None}
+                kept = {"precision": fmt.precision, **_quant_params(target)}
             seconds = time.perf_counter() - start
             verification = {"keras": agreement(reference, predict_file(target, validation, options.threads)),
                             "machine": machine_record(fmt.engine)}
@@ -275,12 +328,11 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
             manifest = replace(
                 source,
                 format=fmt.engine,
-                precision=fmt.precision,
                 outputs_probabilities=outputs_probabilities,
                 file={"name": target.name, "sha256": sha256_of(target), "bytes": target.stat().st_size},
                 verification=verification,
                 extra=extra,
-                **_quant_params(target),
+                **kept,
             )
             save_manifest(manifest, target)
             results.append(ConvertResult(fmt, options.out_dir / target.name, manifest, seconds))

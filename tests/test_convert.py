@@ -331,6 +331,96 @@ def test_a_stop_that_a_library_turned_into_another_error_exits_as_stopped(tmp_pa
     assert "stopped by SIGTERM; nothing was written" in caplog.text
 
 
+# ---- --verify-existing ----
+
+def _copy_converted(converted: Path, out: Path, keys: tuple[str, ...] = ("fp32", "int8")) -> dict[str, Path]:
+    import shutil
+
+    from convert.formats import BY_KEY
+
+    out.mkdir()
+    paths = {}
+    for key in keys:
+        name = f"tiny{BY_KEY[key].suffix}"
+        for file in (name, f"{name}.json"):
+            shutil.copy2(converted / file, out / file)
+        paths[key] = out / name
+    return paths
+
+
+def _reverify(model: Path, out: Path, calibration: Path, *extra: str) -> int:
+    """--verify-existing with the counts the `converted` fixture was built with (so the same faces are held out)."""
+    return main([str(model), "--fp32", "--int8", "--verify-existing", "--out", str(out), "--no-data",
+                 "--calibration", str(calibration), "--calibration-count", "140", "--validation-count", "210", "-q",
+                 *extra])
+
+
+def test_verify_existing_remeasures_and_keeps_each_file_byte_for_byte(converted, tiny_keras, calibration_npz,
+                                                                       tmp_path):
+    from runtime.manifest import save_manifest
+
+    paths = _copy_converted(converted, tmp_path / "out")
+    before = {key: (path.read_bytes(), load_manifest(path)) for key, path in paths.items()}
+    for path in paths.values():  # an old measurement, to see it replaced
+        old = load_manifest(path)
+        save_manifest(type(old).from_dict({**old.to_dict(), "verification": {"keras": {"top1_agreement": 0.5}}}),
+                      path)
+
+    assert _reverify(tiny_keras, tmp_path / "out", calibration_npz) == 0
+    for key, path in paths.items():
+        data, original = before[key]
+        assert path.read_bytes() == data
+        manifest = load_manifest(path)
+        assert manifest.file == original.file
+        assert (manifest.precision, manifest.input_quantization, manifest.output_quantization) == (
+            original.precision, original.input_quantization, original.output_quantization)
+        assert manifest.verification["keras"]["n"] == 210
+        assert manifest.verification["keras"]["top1_agreement"] >= MIN_AGREEMENT[key]
+        assert manifest.extra["reverified_by"].startswith("fer-convert")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        n for p in paths.values() for n in (p.name, f"{p.name}.json"))
+
+
+def test_verify_existing_refuses_a_file_that_changed_since_it_was_written(converted, tiny_keras, calibration_npz,
+                                                                        tmp_path, caplog):
+    """The reviewer's case: the fp32 file copied over the int8 one was re-signed as int8 (exit 0, a warning)."""
+    import shutil
+
+    paths = _copy_converted(converted, tmp_path / "out")
+    shutil.copy2(paths["fp32"], paths["int8"])
+    manifest_before = manifest_path(paths["int8"]).read_text()
+    with caplog.at_level("ERROR"):
+        assert _reverify(tiny_keras, tmp_path / "out", calibration_npz) == 2
+    assert "tiny_int8.tflite changed since fer-convert wrote it" in caplog.text
+    assert manifest_path(paths["int8"]).read_text() == manifest_before
+    assert paths["int8"].read_bytes() == paths["fp32"].read_bytes()
+    assert not list((tmp_path / "out").glob(".fer-convert-*"))
+
+
+def test_verify_existing_refuses_a_file_renamed_with_its_manifest(converted, tiny_keras, calibration_npz, tmp_path,
+                                                                  caplog):
+    """The fp32 file and its manifest, both renamed to the int8 names: each matches the other, not the name."""
+    import shutil
+
+    paths = _copy_converted(converted, tmp_path / "out")
+    shutil.copy2(paths["fp32"], paths["int8"])
+    shutil.copy2(manifest_path(paths["fp32"]), manifest_path(paths["int8"]))
+    with caplog.at_level("ERROR"):
+        assert _reverify(tiny_keras, tmp_path / "out", calibration_npz) == 2
+    assert "tiny_int8.tflite.json describes a tflite fp32 file, not tflite int8" in caplog.text
+
+
+def test_verify_existing_refuses_files_converted_from_another_model(converted, tiny_sequential, calibration_npz,
+                                                                    tmp_path, caplog):
+    paths = _copy_converted(converted, tmp_path / "out")
+    manifests_before = {key: manifest_path(p).read_text() for key, p in paths.items()}
+    with caplog.at_level("ERROR"):
+        assert _reverify(tiny_sequential, tmp_path / "out", calibration_npz, "--name", "tiny") == 2
+    assert "tiny_fp32.tflite was converted from another model" in caplog.text
+    assert "names tiny.keras" in caplog.text
+    assert {key: manifest_path(p).read_text() for key, p in paths.items()} == manifests_before
+
+
 # ---- --name ----
 
 @pytest.mark.parametrize("name", ["../x", "a/b", "", "  ", ".."])
