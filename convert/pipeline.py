@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from convert import __version__
-from convert.data.calibration import CalibrationDataError, load_faces, stratified_sample
+from convert.data.calibration import CalibrationDataError, load_faces, stratified_indices, stratified_sample
 from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority
 from convert.exporters import export_onnx, export_tflite, quantize_onnx
 from convert.formats import ExportFormat
@@ -163,31 +163,50 @@ class _Data:
     test: FaceSet | None
     test_labels: dict[str, np.ndarray]
     calibration_source: str
+    calibration_overlap: int | None = None  # validation faces that are also calibration faces (one shared pool)
 
 
-def _load_data(options: ConvertOptions, need_calibration: bool, classes: int) -> _Data:
+def _load_data(options: ConvertOptions, calibrated: bool, classes: int) -> _Data:
+    """Calibration, validation and test faces. ``calibrated``: a requested format is statically quantized (its
+    calibration faces are drawn, and with --verify-existing held out of the validation faces all the same).
+
+    With FER-2013, calibration comes from Training (or --calibration) and validation from PublicTest: disjoint
+    splits. Without it both come from the --calibration pool: validation is drawn from the faces not used for
+    calibration, and only when the pool is too small for both counts is it topped up with calibration faces,
+    whose number is returned as ``calibration_overlap``.
+    """
     fer = load_fer2013(options.fer2013) if options.fer2013 else None
     if options.calibration:
         # an .npz's labels only stratify the sample: FER-2013 emotions (also for an expressiveness model) or the
         # model's own classes
-        calibration = load_faces(options.calibration, classes=max(classes, len(FER2013_LABELS)))
+        pool = load_faces(options.calibration, classes=max(classes, len(FER2013_LABELS)))
         source = str(options.calibration)
     elif fer:
-        calibration, source = fer["Training"], f"{options.fer2013.name}:Training"
+        pool, source = fer["Training"], f"{options.fer2013.name}:Training"
     else:
         raise CalibrationDataError(
             "no calibration/validation faces: pass --data FER2013.csv.gz (or set FER2013_CSV) or --calibration")
-    sample = stratified_sample(calibration, options.calibration_count, options.seed) if need_calibration else None
+    held_out = stratified_indices(pool.labels, options.calibration_count, options.seed) if calibrated else None
+    sample = pool.subset(held_out) if calibrated and not options.verify_existing else None
     if fer:
         validation = stratified_sample(fer["PublicTest"], options.validation_count, options.seed)
         test = fer["PrivateTest"]
         labels = {"fer2013": test.labels}
         if options.ferplus:
             labels["ferplus"] = load_ferplus_majority(options.ferplus)[test.rows]
-    else:
-        validation = stratified_sample(calibration, options.validation_count, options.seed + 1)
-        test, labels = None, {}
-    return _Data(sample, validation, test, labels, source)
+        return _Data(sample, validation, test, labels, source)
+    if held_out is None:
+        return _Data(None, stratified_sample(pool, options.validation_count, options.seed + 1), None, {}, source)
+    rest = np.setdiff1d(np.arange(len(pool)), held_out)
+    chosen = rest[stratified_indices(pool.labels[rest], options.validation_count, options.seed + 1)]
+    short = min(options.validation_count, len(pool)) - len(chosen)
+    if short > 0:  # the pool holds fewer faces than both counts together
+        chosen = np.concatenate([chosen, held_out[stratified_indices(pool.labels[held_out], short, options.seed + 2)]])
+        log.warning("%s holds %d faces, fewer than --calibration-count %d + --validation-count %d: %d of the %d "
+                    "validation faces are also calibration faces, so the calibrated formats' agreement is partly "
+                    "measured on faces they were calibrated on (recorded as verification.keras.calibration_overlap)",
+                    source, len(pool), options.calibration_count, options.validation_count, short, len(chosen))
+    return _Data(sample, pool.subset(np.sort(chosen)), None, {}, source, calibration_overlap=max(short, 0))
 
 
 def _quant_params(path: Path) -> dict[str, Any]:
@@ -279,8 +298,8 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
     if previous:
         _check_same_source(previous, existing, model_path)
     source = source_manifest(model, model_path, options.overrides)
-    need_calibration = any(f.calibrated for f in options.formats) and not options.verify_existing
-    data = _load_data(options, need_calibration, len(source.labels))
+    calibrated = any(f.calibrated for f in options.formats)
+    data = _load_data(options, calibrated, len(source.labels))
     to_input = lambda faces: prepare_faces(faces.images, source.input_size, source.color, source.normalization)
     calibration = to_input(data.calibration) if data.calibration is not None else None
     validation = to_input(data.validation)
@@ -317,6 +336,8 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
             seconds = time.perf_counter() - start
             verification = {"keras": agreement(reference, predict_file(target, validation, options.threads)),
                             "machine": machine_record(fmt.engine)}
+            if fmt.calibrated and data.calibration_overlap is not None:
+                verification["keras"]["calibration_overlap"] = data.calibration_overlap
             if verification["keras"]["top1_agreement"] < AGREEMENT_WARNING:
                 log.warning("%s agrees with the Keras model on only %.1f%% of %d faces", target.name,
                             100 * verification["keras"]["top1_agreement"], verification["keras"]["n"])

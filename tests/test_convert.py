@@ -331,6 +331,66 @@ def test_a_stop_that_a_library_turned_into_another_error_exits_as_stopped(tmp_pa
     assert "stopped by SIGTERM; nothing was written" in caplog.text
 
 
+# ---- which faces calibrate and which verify ----
+
+def _data_options(calibration: Path | None, calibration_count: int, validation_count: int, **kwargs):
+    from convert.formats import BY_KEY
+    from convert.pipeline import ConvertOptions
+
+    return ConvertOptions(formats=(BY_KEY["int8"],), out_dir=Path("unused"), calibration=calibration,
+                          calibration_count=calibration_count, validation_count=validation_count, **kwargs)
+
+
+def test_without_fer2013_validation_faces_are_not_calibration_faces(calibration_npz, caplog):
+    from convert.pipeline import _load_data
+
+    with caplog.at_level("WARNING"):
+        data = _load_data(_data_options(calibration_npz, 70, 100), calibrated=True, classes=7)
+    assert (len(data.calibration), len(data.validation)) == (70, 100)
+    assert not set(data.calibration.rows) & set(data.validation.rows)
+    assert data.calibration_overlap == 0 and "also calibration faces" not in caplog.text
+    assert np.bincount(data.validation.labels).min() >= 14  # still stratified over the classes
+
+
+def test_a_pool_too_small_for_both_counts_records_the_overlap(calibration_npz, caplog):
+    """210 faces for 140 calibration + 210 validation faces: every face verifies, 140 of them also calibrated."""
+    from convert.pipeline import _load_data
+
+    with caplog.at_level("WARNING"):
+        data = _load_data(_data_options(calibration_npz, 140, 210), calibrated=True, classes=7)
+    assert (len(data.calibration), len(data.validation), data.calibration_overlap) == (140, 210, 140)
+    assert len(set(data.calibration.rows) & set(data.validation.rows)) == 140
+    assert "140 of the 210 validation faces are also calibration faces" in caplog.text
+
+
+def test_reverifying_holds_out_the_faces_the_build_calibrated_on(calibration_npz):
+    from convert.pipeline import _load_data
+
+    built = _load_data(_data_options(calibration_npz, 70, 100), calibrated=True, classes=7)
+    again = _load_data(_data_options(calibration_npz, 70, 100, verify_existing=True), calibrated=True, classes=7)
+    assert again.calibration is None and again.calibration_overlap == 0
+    np.testing.assert_array_equal(again.validation.rows, built.validation.rows)
+
+
+def test_with_fer2013_calibration_validation_and_test_are_disjoint_splits(tmp_path):
+    from convert.pipeline import _load_data
+    from tests.fer_csv import write_fer_csv
+
+    csv = write_fer_csv(tmp_path / "fer.csv")
+    data = _load_data(_data_options(None, 70, 30, fer2013=csv), calibrated=True, classes=7)
+    rows = [set(data.calibration.rows), set(data.validation.rows), set(data.test.rows)]
+    assert [len(r) for r in rows] == [70, 30, 35]
+    assert not rows[0] & rows[1] and not rows[0] & rows[2] and not rows[1] & rows[2]
+    assert data.calibration_overlap is None  # nothing to record: separate splits
+
+
+def test_the_manifest_says_how_many_validation_faces_were_calibration_faces(converted):
+    """The `converted` fixture calibrates on 140 of its 210 faces and verifies on all 210."""
+    int8 = load_manifest(converted / "tiny_int8.tflite").verification["keras"]
+    assert (int8["n"], int8["calibration_overlap"]) == (210, 140)
+    assert "calibration_overlap" not in load_manifest(converted / "tiny_fp32.tflite").verification["keras"]
+
+
 # ---- --verify-existing ----
 
 def _copy_converted(converted: Path, out: Path, keys: tuple[str, ...] = ("fp32", "int8")) -> dict[str, Path]:
@@ -377,6 +437,7 @@ def test_verify_existing_remeasures_and_keeps_each_file_byte_for_byte(converted,
         assert manifest.verification["keras"]["n"] == 210
         assert manifest.verification["keras"]["top1_agreement"] >= MIN_AGREEMENT[key]
         assert manifest.extra["reverified_by"].startswith("fer-convert")
+    assert load_manifest(paths["int8"]).verification["keras"]["calibration_overlap"] == 140
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         n for p in paths.values() for n in (p.name, f"{p.name}.json"))
 

@@ -24,20 +24,28 @@ class CalibrationDataError(ValueError):
     """Calibration data is missing, empty or malformed."""
 
 
-def stratified_sample(faces: FaceSet, count: int, seed: int) -> FaceSet:
-    """Up to ``count`` faces with the classes as evenly represented as the data allows."""
-    if count >= len(faces):
-        return faces
+def stratified_indices(labels: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """Sorted indices of up to ``count`` of ``labels`` with the classes as evenly represented as the data allows
+    (all of them when ``count`` is not smaller)."""
+    if count >= len(labels):
+        return np.arange(len(labels))
     rng = np.random.default_rng(seed)
-    classes = np.unique(faces.labels)
-    pools = {c: rng.permutation(np.flatnonzero(faces.labels == c)) for c in classes}
+    classes = np.unique(labels)
+    pools = {c: rng.permutation(np.flatnonzero(labels == c)) for c in classes}
     chosen: list[int] = []
     quota = count // len(classes)
     for c in classes:
         chosen.extend(pools[c][:quota].tolist())
-    leftover = np.setdiff1d(np.arange(len(faces)), chosen)
+    leftover = np.setdiff1d(np.arange(len(labels)), chosen)
     chosen.extend(rng.permutation(leftover)[: count - len(chosen)].tolist())
-    return faces.subset(np.sort(np.asarray(chosen)))
+    return np.sort(np.asarray(chosen, dtype=np.int64))
+
+
+def stratified_sample(faces: FaceSet, count: int, seed: int) -> FaceSet:
+    """Up to ``count`` faces with the classes as evenly represented as the data allows."""
+    if count >= len(faces):
+        return faces
+    return faces.subset(stratified_indices(faces.labels, count, seed))
 
 
 def _from_npz(path: Path, classes: int | None = None) -> FaceSet:
