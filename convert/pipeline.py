@@ -7,7 +7,10 @@ requested format has been built and verified, so a failure leaves no half-writte
 from __future__ import annotations
 
 import logging
+import os
+import re
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -277,6 +280,53 @@ def _check_same_source(previous: dict[str, Manifest], existing: dict[str, Path],
                              f"(sha256 {digest})")
 
 
+STAGING_PREFIX = ".fer-convert-"  # + host + pid + random: a staging folder names the run that made it
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", socket.gethostname())[:40] or "host"
+
+
+def _staging_prefix() -> str:
+    return f"{STAGING_PREFIX}{_host()}-{os.getpid()}-"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except OSError:  # e.g. a pid this platform cannot signal: keep the folder
+        return True
+    return True
+
+
+def remove_stale_staging(out_dir: Path) -> list[Path]:
+    """Removes the staging folders that earlier runs on this machine left in ``out_dir`` when they were killed
+    (SIGKILL, a power cut) and whose process is gone; warns about those it cannot attribute to a run. Returns
+    the removed folders."""
+    pattern = re.compile(rf"^{re.escape(STAGING_PREFIX)}(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[^/]+$")
+    removed, unknown = [], []
+    for folder in sorted(out_dir.glob(f"{STAGING_PREFIX}*")):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        match = pattern.match(folder.name)
+        if match is None:  # named by a fer-convert before staging folders carried their run
+            unknown.append(folder)
+        elif match["host"] == _host() and int(match["pid"]) != os.getpid() and not _process_alive(int(match["pid"])):
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                removed.append(folder)
+                log.warning("removed %s, left by an earlier fer-convert run (process %s) that was killed",
+                            folder, match["pid"])
+    if unknown:
+        log.warning("%s: staging folder(s) %s may be left by an earlier fer-convert run that was killed; remove "
+                    "them when no fer-convert is writing to this folder", out_dir, ", ".join(p.name for p in unknown))
+    return removed
+
+
 def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResult]:
     """Builds, verifies and writes every requested format; returns them in the order requested.
 
@@ -310,7 +360,8 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
     keras_accuracy = accuracy(reference_test, data.test_labels, source.labels) if test is not None else None
 
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".fer-convert-", dir=options.out_dir))
+    remove_stale_staging(options.out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(), dir=options.out_dir))
     results: list[ConvertResult] = []
     try:
         for fmt in options.formats:

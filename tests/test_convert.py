@@ -415,8 +415,18 @@ def _reverify(model: Path, out: Path, calibration: Path, *extra: str) -> int:
                  *extra])
 
 
+def _dead_pid() -> int:
+    """The pid of a process that has ended."""
+    import subprocess
+    import sys
+
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout)
+
+
 def test_verify_existing_remeasures_and_keeps_each_file_byte_for_byte(converted, tiny_keras, calibration_npz,
                                                                        tmp_path):
+    from convert.pipeline import STAGING_PREFIX, _host
     from runtime.manifest import save_manifest
 
     paths = _copy_converted(converted, tmp_path / "out")
@@ -425,6 +435,8 @@ def test_verify_existing_remeasures_and_keeps_each_file_byte_for_byte(converted,
         old = load_manifest(path)
         save_manifest(type(old).from_dict({**old.to_dict(), "verification": {"keras": {"top1_agreement": 0.5}}}),
                       path)
+    stale = tmp_path / "out" / f"{STAGING_PREFIX}{_host()}-{_dead_pid()}-x1y2"
+    (stale / "sub").mkdir(parents=True)  # as a run killed with SIGKILL leaves it
 
     assert _reverify(tiny_keras, tmp_path / "out", calibration_npz) == 0
     for key, path in paths.items():
@@ -438,6 +450,7 @@ def test_verify_existing_remeasures_and_keeps_each_file_byte_for_byte(converted,
         assert manifest.verification["keras"]["top1_agreement"] >= MIN_AGREEMENT[key]
         assert manifest.extra["reverified_by"].startswith("fer-convert")
     assert load_manifest(paths["int8"]).verification["keras"]["calibration_overlap"] == 140
+    assert not stale.exists()
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         n for p in paths.values() for n in (p.name, f"{p.name}.json"))
 
@@ -482,7 +495,7 @@ def test_verify_existing_refuses_files_converted_from_another_model(converted, t
     assert {key: manifest_path(p).read_text() for key, p in paths.items()} == manifests_before
 
 
-# ---- --name ----
+# ---- --name and staging folders ----
 
 @pytest.mark.parametrize("name", ["../x", "a/b", "", "  ", ".."])
 def test_a_name_that_is_not_a_file_stem_is_refused_before_any_work(tiny_keras, tmp_path, monkeypatch, capsys, name):
@@ -503,3 +516,43 @@ def test_convert_model_refuses_a_name_that_leaves_the_output_folder(tmp_path):
     with pytest.raises(ValueError, match="without a path separator"):
         convert_model(tmp_path / "never-read.keras", options)  # refused before the model is even looked for
     assert not (tmp_path / "o").exists()
+
+
+def test_stale_staging_folders_are_removed_only_when_their_run_is_gone(tmp_path, caplog):
+    from convert.pipeline import STAGING_PREFIX, _host, remove_stale_staging
+
+    dead, here = _dead_pid(), f"{STAGING_PREFIX}{_host()}"
+    folders = {"dead": f"{here}-{dead}-abc", "alive": f"{here}-{os.getppid()}-def",
+               "other-host": f"{STAGING_PREFIX}elsewhere-{dead}-ghi", "old-style": f"{STAGING_PREFIX}k3j_9x"}
+    for folder in folders.values():
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "m_int8.tflite").write_bytes(b"partial")
+    with caplog.at_level("WARNING"):
+        assert remove_stale_staging(tmp_path) == [tmp_path / folders["dead"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(v for k, v in folders.items() if k != "dead")
+    assert ".fer-convert-k3j_9x" in caplog.text  # named in a warning: it cannot be told whether its run still lives
+
+
+def test_a_run_killed_with_sigkill_leaves_a_staging_folder_the_next_run_removes(tiny_keras, calibration_npz,
+                                                                               tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from convert.pipeline import remove_stale_staging
+
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "convert.cli", str(tiny_keras), "--all", "--out", str(out),
+                                "--no-data", "--calibration", str(calibration_npz), "-q"],
+                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".fer-convert-*/*")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert process.poll() is None, "the conversion ended before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    (left,) = out.glob(".fer-convert-*")
+    assert f"-{process.pid}-" in left.name  # the folder names the run that made it
+    assert remove_stale_staging(out) == [left] and not left.exists()
