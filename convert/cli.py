@@ -13,7 +13,7 @@ from pathlib import Path
 
 from convert.data.paths import default_fer2013, default_ferplus
 from convert.formats import FORMATS
-from convert.pipeline import ConversionCancelled, ConvertOptions, ConvertResult, convert_model
+from convert.pipeline import ConversionCancelled, ConvertOptions, ConvertResult, convert_model, name_problem
 from runtime.manifest import COLOR_MODES, Normalization, manifest_path
 
 log = logging.getLogger("fer-convert")
@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     formats.add_argument("--all", action="store_true", help="every format above")
     formats.add_argument("--verify-existing", action="store_true",
                          help="build nothing: verify the files of these formats already in --out on this machine "
-                              "and rewrite their manifests (the model files are left as they are)")
+                              "and rewrite their manifests (the model files are left as they are). Each file must "
+                              "still be the one its manifest describes, converted from this model")
     parser.add_argument("--int8-io", choices=("int8", "uint8", "float32"),
                         help="input/output type of the full-integer TFLite model (default int8)")
     data = parser.add_argument_group("data")
@@ -66,6 +67,8 @@ def _options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Conve
         parser.error("--no-data needs --calibration (faces to calibrate and verify on)")
     if args.calibration_count < 1 or args.validation_count < 1:
         parser.error("--calibration-count and --validation-count must be at least 1")
+    if args.name is not None and name_problem(args.name):
+        parser.error(f"--name {args.name!r}: {name_problem(args.name)}")
     if (args.scale is None) != (args.offset is None):
         parser.error("--scale and --offset go together")
     overrides: dict = {}

@@ -7,7 +7,10 @@ requested format has been built and verified, so a failure leaves no half-writte
 from __future__ import annotations
 
 import logging
+import os
+import re
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -18,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from convert import __version__
-from convert.data.calibration import CalibrationDataError, load_faces, stratified_sample
+from convert.data.calibration import CalibrationDataError, load_faces, stratified_indices, stratified_sample
 from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority
 from convert.exporters import export_onnx, export_tflite, quantize_onnx
 from convert.formats import ExportFormat
@@ -163,29 +166,50 @@ class _Data:
     test: FaceSet | None
     test_labels: dict[str, np.ndarray]
     calibration_source: str
+    calibration_overlap: int | None = None  # validation faces that are also calibration faces (one shared pool)
 
 
-def _load_data(options: ConvertOptions, need_calibration: bool) -> _Data:
+def _load_data(options: ConvertOptions, calibrated: bool, classes: int) -> _Data:
+    """Calibration, validation and test faces. ``calibrated``: a requested format is statically quantized (its
+    calibration faces are drawn, and with --verify-existing held out of the validation faces all the same).
+
+    With FER-2013, calibration comes from Training (or --calibration) and validation from PublicTest: disjoint
+    splits. Without it both come from the --calibration pool: validation is drawn from the faces not used for
+    calibration, and only when the pool is too small for both counts is it topped up with calibration faces,
+    whose number is returned as ``calibration_overlap``.
+    """
     fer = load_fer2013(options.fer2013) if options.fer2013 else None
     if options.calibration:
-        calibration = load_faces(options.calibration)
+        # an .npz's labels only stratify the sample: FER-2013 emotions (also for an expressiveness model) or the
+        # model's own classes
+        pool = load_faces(options.calibration, classes=max(classes, len(FER2013_LABELS)))
         source = str(options.calibration)
     elif fer:
-        calibration, source = fer["Training"], f"{options.fer2013.name}:Training"
+        pool, source = fer["Training"], f"{options.fer2013.name}:Training"
     else:
         raise CalibrationDataError(
             "no calibration/validation faces: pass --data FER2013.csv.gz (or set FER2013_CSV) or --calibration")
-    sample = stratified_sample(calibration, options.calibration_count, options.seed) if need_calibration else None
+    held_out = stratified_indices(pool.labels, options.calibration_count, options.seed) if calibrated else None
+    sample = pool.subset(held_out) if calibrated and not options.verify_existing else None
     if fer:
         validation = stratified_sample(fer["PublicTest"], options.validation_count, options.seed)
         test = fer["PrivateTest"]
         labels = {"fer2013": test.labels}
         if options.ferplus:
             labels["ferplus"] = load_ferplus_majority(options.ferplus)[test.rows]
-    else:
-        validation = stratified_sample(calibration, options.validation_count, options.seed + 1)
-        test, labels = None, {}
-    return _Data(sample, validation, test, labels, source)
+        return _Data(sample, validation, test, labels, source)
+    if held_out is None:
+        return _Data(None, stratified_sample(pool, options.validation_count, options.seed + 1), None, {}, source)
+    rest = np.setdiff1d(np.arange(len(pool)), held_out)
+    chosen = rest[stratified_indices(pool.labels[rest], options.validation_count, options.seed + 1)]
+    short = min(options.validation_count, len(pool)) - len(chosen)
+    if short > 0:  # the pool holds fewer faces than both counts together
+        chosen = np.concatenate([chosen, held_out[stratified_indices(pool.labels[held_out], short, options.seed + 2)]])
+        log.warning("%s holds %d faces, fewer than --calibration-count %d + --validation-count %d: %d of the %d "
+                    "validation faces are also calibration faces, so the calibrated formats' agreement is partly "
+                    "measured on faces they were calibrated on (recorded as verification.keras.calibration_overlap)",
+                    source, len(pool), options.calibration_count, options.validation_count, short, len(chosen))
+    return _Data(sample, pool.subset(np.sort(chosen)), None, {}, source, calibration_overlap=max(short, 0))
 
 
 def _quant_params(path: Path) -> dict[str, Any]:
@@ -199,6 +223,110 @@ def _quant_params(path: Path) -> dict[str, Any]:
     }
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an output file stem (one plain file name inside --out), or None."""
+    if not name.strip():
+        return "the name is empty"
+    if "/" in name or "\\" in name or "\0" in name:  # either separator, whatever the platform
+        return "the name must be a file stem, without a path separator"
+    if ".." in name:
+        return "the name must not contain '..'"
+    return None
+
+
+def _existing_manifest(path: Path, fmt: ExportFormat) -> Manifest:
+    """The manifest of a file to re-verify, once the file is shown to be the one it describes (for
+    --verify-existing).
+
+    Raises:
+        FileNotFoundError: the file or its manifest is missing. ValueError: the manifest is unreadable, describes
+        another format, or the file changed since fer-convert wrote it.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"--verify-existing: {path} not found")
+    manifest = load_manifest(path)
+    if (manifest.format, manifest.precision) != (fmt.engine, fmt.precision):
+        raise ValueError(f"--verify-existing: {manifest_path(path).name} describes a {manifest.format} "
+                         f"{manifest.precision} file, not {fmt.engine} {fmt.precision} ({fmt.key}): {path} is not "
+                         "the file fer-convert wrote under that name")
+    _check_unchanged(path, manifest, path)
+    return manifest
+
+
+def _check_unchanged(path: Path, manifest: Manifest, shown_as: Path) -> None:
+    """Refuses ``path`` unless its size and sha256 are the ones ``manifest`` records (``shown_as`` names it)."""
+    record = manifest.file
+    if not record.get("sha256") or not isinstance(record.get("bytes"), int):
+        raise ValueError(f"--verify-existing: {manifest_path(shown_as).name} records no size and sha256 for "
+                         f"{shown_as.name}, so it cannot be shown to be the file fer-convert wrote: re-convert it")
+    size, digest = path.stat().st_size, sha256_of(path)
+    if size != record["bytes"] or digest != str(record["sha256"]).lower():
+        raise ValueError(f"--verify-existing: {shown_as} changed since fer-convert wrote it ({size} bytes, sha256 "
+                         f"{digest}; its manifest {manifest_path(shown_as).name} records {record['bytes']} bytes, "
+                         f"sha256 {record['sha256']}): re-convert it instead of re-verifying it")
+
+
+def _check_same_source(previous: dict[str, Manifest], existing: dict[str, Path], model_path: Path) -> None:
+    """Refuses to re-verify files whose manifests name another Keras model than ``model_path``."""
+    digest = sha256_of(model_path)
+    for key, manifest in previous.items():
+        recorded = manifest.source.get("sha256")
+        if not recorded:
+            raise ValueError(f"--verify-existing: {manifest_path(existing[key]).name} records no source sha256, so "
+                             f"{existing[key].name} cannot be shown to be converted from {model_path.name}")
+        if str(recorded).lower() != digest:
+            raise ValueError(f"--verify-existing: {existing[key]} was converted from another model: its manifest "
+                             f"names {manifest.source.get('name')} (sha256 {recorded}), not {model_path.name} "
+                             f"(sha256 {digest})")
+
+
+STAGING_PREFIX = ".fer-convert-"  # + host + pid + random: a staging folder names the run that made it
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", socket.gethostname())[:40] or "host"
+
+
+def _staging_prefix() -> str:
+    return f"{STAGING_PREFIX}{_host()}-{os.getpid()}-"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except OSError:  # e.g. a pid this platform cannot signal: keep the folder
+        return True
+    return True
+
+
+def remove_stale_staging(out_dir: Path) -> list[Path]:
+    """Removes the staging folders that earlier runs on this machine left in ``out_dir`` when they were killed
+    (SIGKILL, a power cut) and whose process is gone; warns about those it cannot attribute to a run. Returns
+    the removed folders."""
+    pattern = re.compile(rf"^{re.escape(STAGING_PREFIX)}(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[^/]+$")
+    removed, unknown = [], []
+    for folder in sorted(out_dir.glob(f"{STAGING_PREFIX}*")):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        match = pattern.match(folder.name)
+        if match is None:  # named by a fer-convert before staging folders carried their run
+            unknown.append(folder)
+        elif match["host"] == _host() and int(match["pid"]) != os.getpid() and not _process_alive(int(match["pid"])):
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                removed.append(folder)
+                log.warning("removed %s, left by an earlier fer-convert run (process %s) that was killed",
+                            folder, match["pid"])
+    if unknown:
+        log.warning("%s: staging folder(s) %s may be left by an earlier fer-convert run that was killed; remove "
+                    "them when no fer-convert is writing to this folder", out_dir, ", ".join(p.name for p in unknown))
+    return removed
+
+
 def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResult]:
     """Builds, verifies and writes every requested format; returns them in the order requested.
 
@@ -207,16 +335,21 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
         RuntimeError: an export step failed; nothing written.
         ConversionCancelled: ``options.cancel`` was set; nothing written.
     """
+    if options.name is not None:
+        problem = name_problem(options.name)
+        if problem:
+            raise ValueError(f"--name {options.name!r}: {problem}")
     stem = options.name or model_path.stem
     existing = {fmt.key: options.out_dir / f"{stem}{fmt.suffix}" for fmt in options.formats}
+    previous: dict[str, Manifest] = {}
     if options.verify_existing:
-        for path in existing.values():
-            if not path.is_file():
-                raise FileNotFoundError(f"--verify-existing: {path} not found")
+        previous = {fmt.key: _existing_manifest(existing[fmt.key], fmt) for fmt in options.formats}
     model = load_keras(model_path)
+    if previous:
+        _check_same_source(previous, existing, model_path)
     source = source_manifest(model, model_path, options.overrides)
-    need_calibration = any(f.calibrated for f in options.formats) and not options.verify_existing
-    data = _load_data(options, need_calibration)
+    calibrated = any(f.calibrated for f in options.formats)
+    data = _load_data(options, calibrated, len(source.labels))
     to_input = lambda faces: prepare_faces(faces.images, source.input_size, source.color, source.normalization)
     calibration = to_input(data.calibration) if data.calibration is not None else None
     validation = to_input(data.validation)
@@ -227,7 +360,8 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
     keras_accuracy = accuracy(reference_test, data.test_labels, source.labels) if test is not None else None
 
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".fer-convert-", dir=options.out_dir))
+    remove_stale_staging(options.out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(), dir=options.out_dir))
     results: list[ConvertResult] = []
     try:
         for fmt in options.formats:
@@ -237,16 +371,24 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
             log.info("building %s -> %s", fmt.key, target.name)
             if options.verify_existing:
                 shutil.copy2(existing[fmt.key], target)
-                extra = {**load_manifest(existing[fmt.key]).extra, "reverified_by": f"fer-convert {__version__}"}
+                _check_unchanged(target, previous[fmt.key], existing[fmt.key])  # not swapped since the check
+                extra = {**previous[fmt.key].extra, "reverified_by": f"fer-convert {__version__}"}
+                # the file is the one its manifest describes: its precision and tensor types stay as recorded
+                kept = {"precision": previous[fmt.key].precision,
+                        "input_quantization": previous[fmt.key].input_quantization,
+                        "output_quantization": previous[fmt.key].output_quantization}
             else:
                 _build(model, fmt, target, staging / f"{stem}_fp32.onnx", calibration, options.int8_io)
                 extra = {**source.extra, "created_by": f"fer-convert {__version__}", "format_key": fmt.key,
                          "calibration": {"source": data.calibration_source, "count": len(calibration)}
                          if fmt.calibrated else None,
                          "int8_io": options.int8_io if fmt.key == "int8" else None}
+                kept = {"precision": fmt.precision, **_quant_params(target)}
             seconds = time.perf_counter() - start
             verification = {"keras": agreement(reference, predict_file(target, validation, options.threads)),
                             "machine": machine_record(fmt.engine)}
+            if fmt.calibrated and data.calibration_overlap is not None:
+                verification["keras"]["calibration_overlap"] = data.calibration_overlap
             if verification["keras"]["top1_agreement"] < AGREEMENT_WARNING:
                 log.warning("%s agrees with the Keras model on only %.1f%% of %d faces", target.name,
                             100 * verification["keras"]["top1_agreement"], verification["keras"]["n"])
@@ -258,12 +400,11 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
             manifest = replace(
                 source,
                 format=fmt.engine,
-                precision=fmt.precision,
                 outputs_probabilities=outputs_probabilities,
                 file={"name": target.name, "sha256": sha256_of(target), "bytes": target.stat().st_size},
                 verification=verification,
                 extra=extra,
-                **_quant_params(target),
+                **kept,
             )
             save_manifest(manifest, target)
             results.append(ConvertResult(fmt, options.out_dir / target.name, manifest, seconds))

@@ -133,10 +133,20 @@ def test_model_whose_input_is_not_an_image(tmp_path, caplog, calibration_npz):
     assert code == 2 and "input must be one image batch" in text
 
 
-@pytest.mark.parametrize("problem", ["missing", "no-images", "wrong-dtype", "corrupt", "empty-folder"])
+@pytest.mark.parametrize("problem", ["missing", "no-images", "wrong-dtype", "corrupt", "empty-folder", "one-hot",
+                                     "0-d-images", "string-labels", "nan-labels"])
 def test_bad_calibration_data(tiny_keras, tmp_path, caplog, problem):
     calib = tmp_path / "calib.npz"
-    if problem == "no-images":
+    images = np.zeros((14, 48, 48), np.uint8)
+    if problem == "one-hot":  # was an IndexError traceback in the stratified sampling, exit 1
+        np.savez(calib, images=images, labels=np.eye(7)[np.arange(14) % 7])
+    elif problem == "0-d-images":  # was a TypeError traceback
+        np.savez(calib, images=np.array(3, np.uint8))
+    elif problem == "string-labels":  # was a ValueError that did not name the file
+        np.savez(calib, images=images, labels=np.array(["happy", "sad"] * 7))
+    elif problem == "nan-labels":  # was cast silently to -2**63 and used
+        np.savez(calib, images=images, labels=np.where(np.arange(14) == 3, np.nan, np.arange(14) % 7))
+    elif problem == "no-images":
         np.savez(calib, faces=np.zeros((3, 48, 48), np.uint8))
     elif problem == "wrong-dtype":
         np.savez(calib, images=np.zeros((3, 48, 48), np.float32))
@@ -319,3 +329,230 @@ def test_a_stop_that_a_library_turned_into_another_error_exits_as_stopped(tmp_pa
     finally:
         cli._STOP.clear()
     assert "stopped by SIGTERM; nothing was written" in caplog.text
+
+
+# ---- which faces calibrate and which verify ----
+
+def _data_options(calibration: Path | None, calibration_count: int, validation_count: int, **kwargs):
+    from convert.formats import BY_KEY
+    from convert.pipeline import ConvertOptions
+
+    return ConvertOptions(formats=(BY_KEY["int8"],), out_dir=Path("unused"), calibration=calibration,
+                          calibration_count=calibration_count, validation_count=validation_count, **kwargs)
+
+
+def test_without_fer2013_validation_faces_are_not_calibration_faces(calibration_npz, caplog):
+    from convert.pipeline import _load_data
+
+    with caplog.at_level("WARNING"):
+        data = _load_data(_data_options(calibration_npz, 70, 100), calibrated=True, classes=7)
+    assert (len(data.calibration), len(data.validation)) == (70, 100)
+    assert not set(data.calibration.rows) & set(data.validation.rows)
+    assert data.calibration_overlap == 0 and "also calibration faces" not in caplog.text
+    assert np.bincount(data.validation.labels).min() >= 14  # still stratified over the classes
+
+
+def test_a_pool_too_small_for_both_counts_records_the_overlap(calibration_npz, caplog):
+    """210 faces for 140 calibration + 210 validation faces: every face verifies, 140 of them also calibrated."""
+    from convert.pipeline import _load_data
+
+    with caplog.at_level("WARNING"):
+        data = _load_data(_data_options(calibration_npz, 140, 210), calibrated=True, classes=7)
+    assert (len(data.calibration), len(data.validation), data.calibration_overlap) == (140, 210, 140)
+    assert len(set(data.calibration.rows) & set(data.validation.rows)) == 140
+    assert "140 of the 210 validation faces are also calibration faces" in caplog.text
+
+
+def test_reverifying_holds_out_the_faces_the_build_calibrated_on(calibration_npz):
+    from convert.pipeline import _load_data
+
+    built = _load_data(_data_options(calibration_npz, 70, 100), calibrated=True, classes=7)
+    again = _load_data(_data_options(calibration_npz, 70, 100, verify_existing=True), calibrated=True, classes=7)
+    assert again.calibration is None and again.calibration_overlap == 0
+    np.testing.assert_array_equal(again.validation.rows, built.validation.rows)
+
+
+def test_with_fer2013_calibration_validation_and_test_are_disjoint_splits(tmp_path):
+    from convert.pipeline import _load_data
+    from tests.fer_csv import write_fer_csv
+
+    csv = write_fer_csv(tmp_path / "fer.csv")
+    data = _load_data(_data_options(None, 70, 30, fer2013=csv), calibrated=True, classes=7)
+    rows = [set(data.calibration.rows), set(data.validation.rows), set(data.test.rows)]
+    assert [len(r) for r in rows] == [70, 30, 35]
+    assert not rows[0] & rows[1] and not rows[0] & rows[2] and not rows[1] & rows[2]
+    assert data.calibration_overlap is None  # nothing to record: separate splits
+
+
+def test_the_manifest_says_how_many_validation_faces_were_calibration_faces(converted):
+    """The `converted` fixture calibrates on 140 of its 210 faces and verifies on all 210."""
+    int8 = load_manifest(converted / "tiny_int8.tflite").verification["keras"]
+    assert (int8["n"], int8["calibration_overlap"]) == (210, 140)
+    assert "calibration_overlap" not in load_manifest(converted / "tiny_fp32.tflite").verification["keras"]
+
+
+# ---- --verify-existing ----
+
+def _copy_converted(converted: Path, out: Path, keys: tuple[str, ...] = ("fp32", "int8")) -> dict[str, Path]:
+    import shutil
+
+    from convert.formats import BY_KEY
+
+    out.mkdir()
+    paths = {}
+    for key in keys:
+        name = f"tiny{BY_KEY[key].suffix}"
+        for file in (name, f"{name}.json"):
+            shutil.copy2(converted / file, out / file)
+        paths[key] = out / name
+    return paths
+
+
+def _reverify(model: Path, out: Path, calibration: Path, *extra: str) -> int:
+    """--verify-existing with the counts the `converted` fixture was built with (so the same faces are held out)."""
+    return main([str(model), "--fp32", "--int8", "--verify-existing", "--out", str(out), "--no-data",
+                 "--calibration", str(calibration), "--calibration-count", "140", "--validation-count", "210", "-q",
+                 *extra])
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended."""
+    import subprocess
+    import sys
+
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout)
+
+
+def test_verify_existing_remeasures_and_keeps_each_file_byte_for_byte(converted, tiny_keras, calibration_npz,
+                                                                       tmp_path):
+    from convert.pipeline import STAGING_PREFIX, _host
+    from runtime.manifest import save_manifest
+
+    paths = _copy_converted(converted, tmp_path / "out")
+    before = {key: (path.read_bytes(), load_manifest(path)) for key, path in paths.items()}
+    for path in paths.values():  # an old measurement, to see it replaced
+        old = load_manifest(path)
+        save_manifest(type(old).from_dict({**old.to_dict(), "verification": {"keras": {"top1_agreement": 0.5}}}),
+                      path)
+    stale = tmp_path / "out" / f"{STAGING_PREFIX}{_host()}-{_dead_pid()}-x1y2"
+    (stale / "sub").mkdir(parents=True)  # as a run killed with SIGKILL leaves it
+
+    assert _reverify(tiny_keras, tmp_path / "out", calibration_npz) == 0
+    for key, path in paths.items():
+        data, original = before[key]
+        assert path.read_bytes() == data
+        manifest = load_manifest(path)
+        assert manifest.file == original.file
+        assert (manifest.precision, manifest.input_quantization, manifest.output_quantization) == (
+            original.precision, original.input_quantization, original.output_quantization)
+        assert manifest.verification["keras"]["n"] == 210
+        assert manifest.verification["keras"]["top1_agreement"] >= MIN_AGREEMENT[key]
+        assert manifest.extra["reverified_by"].startswith("fer-convert")
+    assert load_manifest(paths["int8"]).verification["keras"]["calibration_overlap"] == 140
+    assert not stale.exists()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        n for p in paths.values() for n in (p.name, f"{p.name}.json"))
+
+
+def test_verify_existing_refuses_a_file_that_changed_since_it_was_written(converted, tiny_keras, calibration_npz,
+                                                                        tmp_path, caplog):
+    """The reviewer's case: the fp32 file copied over the int8 one was re-signed as int8 (exit 0, a warning)."""
+    import shutil
+
+    paths = _copy_converted(converted, tmp_path / "out")
+    shutil.copy2(paths["fp32"], paths["int8"])
+    manifest_before = manifest_path(paths["int8"]).read_text()
+    with caplog.at_level("ERROR"):
+        assert _reverify(tiny_keras, tmp_path / "out", calibration_npz) == 2
+    assert "tiny_int8.tflite changed since fer-convert wrote it" in caplog.text
+    assert manifest_path(paths["int8"]).read_text() == manifest_before
+    assert paths["int8"].read_bytes() == paths["fp32"].read_bytes()
+    assert not list((tmp_path / "out").glob(".fer-convert-*"))
+
+
+def test_verify_existing_refuses_a_file_renamed_with_its_manifest(converted, tiny_keras, calibration_npz, tmp_path,
+                                                                  caplog):
+    """The fp32 file and its manifest, both renamed to the int8 names: each matches the other, not the name."""
+    import shutil
+
+    paths = _copy_converted(converted, tmp_path / "out")
+    shutil.copy2(paths["fp32"], paths["int8"])
+    shutil.copy2(manifest_path(paths["fp32"]), manifest_path(paths["int8"]))
+    with caplog.at_level("ERROR"):
+        assert _reverify(tiny_keras, tmp_path / "out", calibration_npz) == 2
+    assert "tiny_int8.tflite.json describes a tflite fp32 file, not tflite int8" in caplog.text
+
+
+def test_verify_existing_refuses_files_converted_from_another_model(converted, tiny_sequential, calibration_npz,
+                                                                    tmp_path, caplog):
+    paths = _copy_converted(converted, tmp_path / "out")
+    manifests_before = {key: manifest_path(p).read_text() for key, p in paths.items()}
+    with caplog.at_level("ERROR"):
+        assert _reverify(tiny_sequential, tmp_path / "out", calibration_npz, "--name", "tiny") == 2
+    assert "tiny_fp32.tflite was converted from another model" in caplog.text
+    assert "names tiny.keras" in caplog.text
+    assert {key: manifest_path(p).read_text() for key, p in paths.items()} == manifests_before
+
+
+# ---- --name and staging folders ----
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "", "  ", ".."])
+def test_a_name_that_is_not_a_file_stem_is_refused_before_any_work(tiny_keras, tmp_path, monkeypatch, capsys, name):
+    import convert.cli
+
+    monkeypatch.setattr(convert.cli, "convert_model", lambda *a: pytest.fail("the conversion started"))
+    with pytest.raises(SystemExit) as exc:
+        main([str(tiny_keras), "--fp32", "--name", name, "--out", str(tmp_path / "o")])
+    assert exc.value.code == 2 and "--name" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_convert_model_refuses_a_name_that_leaves_the_output_folder(tmp_path):
+    from convert.formats import BY_KEY
+    from convert.pipeline import ConvertOptions, convert_model
+
+    options = ConvertOptions(formats=(BY_KEY["fp32"],), out_dir=tmp_path / "o", name="../escaped")
+    with pytest.raises(ValueError, match="without a path separator"):
+        convert_model(tmp_path / "never-read.keras", options)  # refused before the model is even looked for
+    assert not (tmp_path / "o").exists()
+
+
+def test_stale_staging_folders_are_removed_only_when_their_run_is_gone(tmp_path, caplog):
+    from convert.pipeline import STAGING_PREFIX, _host, remove_stale_staging
+
+    dead, here = _dead_pid(), f"{STAGING_PREFIX}{_host()}"
+    folders = {"dead": f"{here}-{dead}-abc", "alive": f"{here}-{os.getppid()}-def",
+               "other-host": f"{STAGING_PREFIX}elsewhere-{dead}-ghi", "old-style": f"{STAGING_PREFIX}k3j_9x"}
+    for folder in folders.values():
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "m_int8.tflite").write_bytes(b"partial")
+    with caplog.at_level("WARNING"):
+        assert remove_stale_staging(tmp_path) == [tmp_path / folders["dead"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(v for k, v in folders.items() if k != "dead")
+    assert ".fer-convert-k3j_9x" in caplog.text  # named in a warning: it cannot be told whether its run still lives
+
+
+def test_a_run_killed_with_sigkill_leaves_a_staging_folder_the_next_run_removes(tiny_keras, calibration_npz,
+                                                                               tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from convert.pipeline import remove_stale_staging
+
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "convert.cli", str(tiny_keras), "--all", "--out", str(out),
+                                "--no-data", "--calibration", str(calibration_npz), "-q"],
+                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".fer-convert-*/*")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert process.poll() is None, "the conversion ended before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    (left,) = out.glob(".fer-convert-*")
+    assert f"-{process.pid}-" in left.name  # the folder names the run that made it
+    assert remove_stale_staging(out) == [left] and not left.exists()

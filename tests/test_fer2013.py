@@ -100,3 +100,33 @@ def test_the_real_fer2013_file():
         majority = load_ferplus_majority(ferplus)
         assert len(majority) == 35887
         assert int((majority[data["PrivateTest"].rows] >= 0).sum()) == 3137
+
+
+@pytest.mark.parametrize(("arrays", "message"), [
+    ({"images": np.array(3, np.uint8)}, r"'images' must be uint8 \(N, H, W\) or \(N, H, W, 1 or 3\), got uint8 \(\)"),
+    ({"images": np.zeros((3, 48, 48, 5), np.uint8)}, r"got uint8 \(3, 48, 48, 5\)"),
+    ({"images": np.zeros((3, 0, 48), np.uint8)}, "'images' are empty"),
+    ({"labels": np.eye(7)[np.arange(3)]}, r"one class index per image, shape \(3,\), got shape \(3, 7\) \(one-hot"),
+    ({"labels": np.array([0, 1])}, "2 labels for 3 images"),
+    ({"labels": np.array(["happy", "sad", "angry"])}, "whole-number class indices, got <U5 values"),
+    ({"labels": np.array([0.0, np.nan, 1.0])}, "whole-number class indices, found nan"),
+    ({"labels": np.array([0.0, 2.5, 1.0])}, "whole-number class indices, found 2.5"),
+    ({"labels": np.array([0, 7, 1])}, r"class indices 0\.\.6, found 7"),
+    ({"labels": np.array([0, -3, 1])}, r"class indices 0\.\.6, found -3"),
+], ids=["0-d-images", "5-channels", "empty-images", "one-hot", "count", "strings", "nan", "fraction", "too-big",
+        "negative"])
+def test_malformed_npz_names_the_file_and_the_problem(tmp_path, arrays, message):
+    path = tmp_path / "faces.npz"
+    np.savez(path, **{"images": np.zeros((3, 48, 48), np.uint8), **arrays})
+    with pytest.raises(CalibrationDataError, match=message) as error:
+        load_faces(path, classes=7)
+    assert str(path) in str(error.value)
+
+
+def test_npz_labels_may_be_whole_floats_and_images_may_have_a_channel(tmp_path):
+    path = tmp_path / "faces.npz"
+    np.savez(path, images=np.zeros((3, 48, 48, 3), np.uint8), labels=np.array([2.0, 0.0, 6.0]))
+    faces = load_faces(path, classes=7)
+    assert faces.labels.tolist() == [2, 0, 6] and faces.labels.dtype == np.int64
+    np.savez(path, images=np.zeros((2, 48, 48, 1), np.uint8))
+    assert load_faces(path).labels.tolist() == [-1, -1]  # no labels: one unlabelled class
