@@ -7,10 +7,7 @@ requested format has been built and verified, so a failure leaves no half-writte
 from __future__ import annotations
 
 import logging
-import os
-import re
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -23,8 +20,10 @@ import numpy as np
 from convert import __version__
 from convert.data.calibration import CalibrationDataError, load_faces, stratified_indices, stratified_sample
 from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority
+from convert.existing import check_same_source, check_unchanged, existing_manifest
 from convert.exporters import export_onnx, export_tflite, quantize_onnx
 from convert.formats import ExportFormat
+from convert.staging import remove_stale_staging, staging_prefix
 from convert.verify import accuracy, agreement, machine_record, predict_file
 from runtime.backends.tflite import interpreter_module, tensor_quantization
 from runtime.manifest import (
@@ -234,99 +233,6 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def _existing_manifest(path: Path, fmt: ExportFormat) -> Manifest:
-    """The manifest of a file to re-verify, once the file is shown to be the one it describes (for
-    --verify-existing).
-
-    Raises:
-        FileNotFoundError: the file or its manifest is missing. ValueError: the manifest is unreadable, describes
-        another format, or the file changed since fer-convert wrote it.
-    """
-    if not path.is_file():
-        raise FileNotFoundError(f"--verify-existing: {path} not found")
-    manifest = load_manifest(path)
-    if (manifest.format, manifest.precision) != (fmt.engine, fmt.precision):
-        raise ValueError(f"--verify-existing: {manifest_path(path).name} describes a {manifest.format} "
-                         f"{manifest.precision} file, not {fmt.engine} {fmt.precision} ({fmt.key}): {path} is not "
-                         "the file fer-convert wrote under that name")
-    _check_unchanged(path, manifest, path)
-    return manifest
-
-
-def _check_unchanged(path: Path, manifest: Manifest, shown_as: Path) -> None:
-    """Refuses ``path`` unless its size and sha256 are the ones ``manifest`` records (``shown_as`` names it)."""
-    record = manifest.file
-    if not record.get("sha256") or not isinstance(record.get("bytes"), int):
-        raise ValueError(f"--verify-existing: {manifest_path(shown_as).name} records no size and sha256 for "
-                         f"{shown_as.name}, so it cannot be shown to be the file fer-convert wrote: re-convert it")
-    size, digest = path.stat().st_size, sha256_of(path)
-    if size != record["bytes"] or digest != str(record["sha256"]).lower():
-        raise ValueError(f"--verify-existing: {shown_as} changed since fer-convert wrote it ({size} bytes, sha256 "
-                         f"{digest}; its manifest {manifest_path(shown_as).name} records {record['bytes']} bytes, "
-                         f"sha256 {record['sha256']}): re-convert it instead of re-verifying it")
-
-
-def _check_same_source(previous: dict[str, Manifest], existing: dict[str, Path], model_path: Path) -> None:
-    """Refuses to re-verify files whose manifests name another Keras model than ``model_path``."""
-    digest = sha256_of(model_path)
-    for key, manifest in previous.items():
-        recorded = manifest.source.get("sha256")
-        if not recorded:
-            raise ValueError(f"--verify-existing: {manifest_path(existing[key]).name} records no source sha256, so "
-                             f"{existing[key].name} cannot be shown to be converted from {model_path.name}")
-        if str(recorded).lower() != digest:
-            raise ValueError(f"--verify-existing: {existing[key]} was converted from another model: its manifest "
-                             f"names {manifest.source.get('name')} (sha256 {recorded}), not {model_path.name} "
-                             f"(sha256 {digest})")
-
-
-STAGING_PREFIX = ".fer-convert-"  # + host + pid + random: a staging folder names the run that made it
-
-
-def _host() -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", socket.gethostname())[:40] or "host"
-
-
-def _staging_prefix() -> str:
-    return f"{STAGING_PREFIX}{_host()}-{os.getpid()}-"
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    except OSError:  # e.g. a pid this platform cannot signal: keep the folder
-        return True
-    return True
-
-
-def remove_stale_staging(out_dir: Path) -> list[Path]:
-    """Removes the staging folders that earlier runs on this machine left in ``out_dir`` when they were killed
-    (SIGKILL, a power cut) and whose process is gone; warns about those it cannot attribute to a run. Returns
-    the removed folders."""
-    pattern = re.compile(rf"^{re.escape(STAGING_PREFIX)}(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[^/]+$")
-    removed, unknown = [], []
-    for folder in sorted(out_dir.glob(f"{STAGING_PREFIX}*")):
-        if not folder.is_dir() or folder.is_symlink():
-            continue
-        match = pattern.match(folder.name)
-        if match is None:  # named by a fer-convert before staging folders carried their run
-            unknown.append(folder)
-        elif match["host"] == _host() and int(match["pid"]) != os.getpid() and not _process_alive(int(match["pid"])):
-            shutil.rmtree(folder, ignore_errors=True)
-            if not folder.exists():
-                removed.append(folder)
-                log.warning("removed %s, left by an earlier fer-convert run (process %s) that was killed",
-                            folder, match["pid"])
-    if unknown:
-        log.warning("%s: staging folder(s) %s may be left by an earlier fer-convert run that was killed; remove "
-                    "them when no fer-convert is writing to this folder", out_dir, ", ".join(p.name for p in unknown))
-    return removed
-
-
 def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResult]:
     """Builds, verifies and writes every requested format; returns them in the order requested.
 
@@ -343,10 +249,10 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
     existing = {fmt.key: options.out_dir / f"{stem}{fmt.suffix}" for fmt in options.formats}
     previous: dict[str, Manifest] = {}
     if options.verify_existing:
-        previous = {fmt.key: _existing_manifest(existing[fmt.key], fmt) for fmt in options.formats}
+        previous = {fmt.key: existing_manifest(existing[fmt.key], fmt) for fmt in options.formats}
     model = load_keras(model_path)
     if previous:
-        _check_same_source(previous, existing, model_path)
+        check_same_source(previous, existing, model_path)
     source = source_manifest(model, model_path, options.overrides)
     calibrated = any(f.calibrated for f in options.formats)
     data = _load_data(options, calibrated, len(source.labels))
@@ -361,7 +267,7 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
 
     options.out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(options.out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(), dir=options.out_dir))
+    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(), dir=options.out_dir))
     results: list[ConvertResult] = []
     try:
         for fmt in options.formats:
@@ -371,7 +277,7 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
             log.info("building %s -> %s", fmt.key, target.name)
             if options.verify_existing:
                 shutil.copy2(existing[fmt.key], target)
-                _check_unchanged(target, previous[fmt.key], existing[fmt.key])  # not swapped since the check
+                check_unchanged(target, previous[fmt.key], existing[fmt.key])  # not swapped since the check
                 extra = {**previous[fmt.key].extra, "reverified_by": f"fer-convert {__version__}"}
                 # the file is the one its manifest describes: its precision and tensor types stay as recorded
                 kept = {"precision": previous[fmt.key].precision,
