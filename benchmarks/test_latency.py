@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from benchmarks.data import synthetic_crops
-from benchmarks.discovery import ModelFile
+from benchmarks.discovery import ModelFile, bench_model_dir
 from benchmarks.gates import (
     DEFAULT_SLOWDOWN_MAX,
     GATED_PRECISIONS,
@@ -23,7 +23,7 @@ from benchmarks.results import Results
 from benchmarks.timing import benchmark_stats, interleaved
 from runtime.classifier import ExpressionModel
 from runtime.detection import DetectorOptions, create_detector
-from runtime.paths import DEFAULT_EMOTION_MODEL, default_model_dir
+from runtime.paths import DEFAULT_EMOTION_MODEL
 
 BATCH = 32
 GATE_BUDGET_S = 2.0  # measuring time per latency gate
@@ -97,11 +97,14 @@ def test_int8_not_slower_than_fp32(results: Results, group: Any, model: ModelFil
 
 @pytest.mark.parametrize(("threads", "batch"), SETTINGS)
 def test_default_not_slower_than_reference(results: Results, threads: int, batch: int) -> None:
-    """Gate: the default emotion model against MobileNetV2 int8 TFLite, timed in alternation in this run."""
-    folder = default_model_dir()
+    """Gate: the default emotion model against MobileNetV2 int8 TFLite, timed in alternation in this run; both
+    files from the benchmarked folder (``$FER_EDGE_BENCH_MODELS``, else the runtime's models/), like every other
+    benchmark."""
+    folder = bench_model_dir()
     default, reference = folder / DEFAULT_EMOTION_MODEL, folder / SPEED_REFERENCE_MODEL
-    if not reference.is_file():
-        pytest.skip(f"the speed reference {SPEED_REFERENCE_MODEL} is not in {folder}")
+    for path, what in ((default, "the default emotion model"), (reference, "the speed reference")):
+        if not path.is_file():
+            pytest.skip(f"{what} {path.name} is not in {folder}")
     models = {"default": ExpressionModel(default, threads=threads),
               "reference": ExpressionModel(reference, threads=threads)}
     try:
