@@ -42,6 +42,13 @@ def int8_slowdown_limit(int8_dot_product: bool) -> float:
     return INT8_SLOWDOWN_MAX if int8_dot_product else INT8_SLOWDOWN_MAX_WITHOUT_DOT_PRODUCT
 
 
+def not_gated(results: Results, gate: str, subject: str, reason: str) -> None:
+    """Records the gate's row as not gated with the reason (so that the report shows what went unchecked), then
+    skips the test with the same reason."""
+    results.add("gates", gate=gate, subject=subject, measured=None, limit="", passed=None, note=f"not gated: {reason}")
+    pytest.skip(f"gate {gate!r} not applied to {subject}: {reason}")
+
+
 def check(results: Results, gate: str, subject: str, measured: float, limit: str, passed: bool | None,
           note: str = "") -> None:
     """Records the gate's row, then fails the test when it did not pass (None: measured, not gated; the note says
