@@ -17,8 +17,8 @@ ACCURACY_DROP_MAX_PP = 0.3  # int8 accuracy on PrivateTest (original labels) at 
 # the ONNX files were quantized with 7-bit weights)
 AGREEMENT_MIN = 0.95  # top-1 agreement of an int8 file with its fp32 source on PrivateTest
 CHAIN_OVERHEAD_MAX = 2.5  # Analyzer.analyze per frame at most this many times its detector + expression model runs
-# (measured in development: 1.3-1.7 on 480p-720p frames with a face, 2.0 on 1080p frames, where the full-frame
-# colour conversion before the detector's downscale dominates)
+# (measured in development with the detector "short": 1.3-1.7 on 480p-720p frames with a face, 2.0 on 1080p frames,
+# where the full-frame colour conversion before the detector's downscale dominates)
 REPORT_COST_MAX = 0.05  # the report page may take at most this fraction of the analysis of its video (issue 13:
 # "a few percent"); measured in development: 1-2% for a 33-s video without matplotlib's import, 1-2% for a 10-minute
 # interview with it

@@ -90,3 +90,20 @@ def test_default_model_gate_reads_the_bench_models_folder(tmp_path: Path, monkey
     monkeypatch.setenv(MODELS_ENV, str(tmp_path))
     with pytest.raises(pytest.skip.Exception, match=f"not in {tmp_path}"):
         test_default_not_slower_than_reference(Results(machine={}), 1, 1)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")
+def test_chain_gate_is_not_gated_on_a_source_without_a_face(bench_models: object) -> None:
+    """A source where the default detector finds no face would make the chain gate time the detector alone."""
+    import numpy as np
+
+    from benchmarks.test_chain import test_chain_overhead
+
+    bench_models(MODELS)
+    group = next(g for g in discovery.groups() if g.name == "emotion_resnet16")
+    results = Results(machine={})
+    blank = [np.zeros((240, 320, 3), dtype=np.uint8)] * 3
+    with pytest.raises(pytest.skip.Exception, match="no face found in 3 frames"):
+        test_chain_overhead(results, lambda source: blank, None, group, "blank")
+    (row,) = results.rows("gates")
+    assert row["gate"] == "chain overhead" and row["passed"] is None and "detector 'auto'" in row["note"]
