@@ -7,7 +7,6 @@ shared data; skips without it), ``peer`` (needs the `fer` package; skips without
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,13 +18,15 @@ from benchmarks.data import SAMPLE_PHOTO, PrivateTest, list_videos, load_private
 from benchmarks.discovery import ModelFile
 from benchmarks.machine import load_average, machine_info
 from benchmarks.results import Results, write_results
+from benchmarks.scope import ScopeRecorder, partial_reasons
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 NOTE_ENV = "FER_EDGE_BENCH_NOTE"  # a line shown at the top of the report (e.g. "development models")
 FRAMES_PER_VIDEO = 12  # frames sampled from each video for the per-frame chain and peer timings
 PREDICT_BATCH = 256
 
-_outcomes: Counter[str] = Counter()
+SCOPE = pytest.StashKey[ScopeRecorder]()
+RESULTS = pytest.StashKey[Results]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,27 +34,32 @@ def pytest_configure(config: pytest.Config) -> None:
                  "data: needs ../shared/data (skips without it)",
                  "peer: needs the fer package (skips without it)"):
         config.addinivalue_line("markers", line)
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        _outcomes[report.outcome] += 1
+    config.stash[SCOPE] = ScopeRecorder()
+    config.pluginmanager.register(config.stash[SCOPE], "fer-edge-bench-scope")
 
 
 @pytest.fixture(scope="session")
-def results(pytestconfig: pytest.Config) -> Iterator[Results]:
-    """The run's collector; its files are written under benchmarks/results/ when the session ends."""
+def results(pytestconfig: pytest.Config) -> Results:
+    """The run's collector; its files are written under benchmarks/results/ when the session ends
+    (``pytest_sessionfinish``)."""
     machine = machine_info()
     if os.environ.get(NOTE_ENV):
         machine["note"] = os.environ[NOTE_ENV]
-    selection = " ".join(f"-{flag} {value!r}" for flag, value in
-                         (("m", pytestconfig.option.markexpr), ("k", pytestconfig.option.keyword)) if value)
-    # a run of single files or tests is partial too: it must not overwrite the full run's latest.md
-    narrowed = [arg for arg in pytestconfig.args if Path(arg.split("::")[0]).resolve() != Path(__file__).parent]
-    selection = " ".join([*narrowed, selection]).strip()
-    collected = Results(machine=machine, selection=selection)
-    yield collected
-    collected.outcomes.update(_outcomes)
+    pytestconfig.stash[RESULTS] = Results(machine=machine)
+    return pytestconfig.stash[RESULTS]
+
+
+@pytest.hookimpl(trylast=True)  # after the session's fixtures are torn down and every report is in
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Writes the results: ``latest.*`` only for a complete, timed run of the whole suite, else ``partial.*``
+    with the reasons in its header (``benchmarks.scope``), so a narrowed, untimed or interrupted run never
+    replaces the full run's table."""
+    collected = session.config.stash.get(RESULTS, None)
+    if collected is None:  # no test asked for the collector
+        return
+    scope = session.config.stash[SCOPE]
+    collected.outcomes.update(scope.outcomes)
+    collected.partial = partial_reasons(scope.facts(session, exitstatus))
     if (load := load_average()) is not None:
         collected.machine["load_average_1m_end"] = load
     write_results(collected)

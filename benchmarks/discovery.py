@@ -70,6 +70,14 @@ class ModelGroup:
             return None
         return self.get(f"{model.manifest.format}-fp32")
 
+    def fp32_reference(self, model: ModelFile, keras: bool = True) -> ModelFile | None:
+        """What a quantized file's predictions are compared with: its fp32 file of the same format, else (with
+        ``keras``) the Keras model it was converted from, when that is in the folder (None for fp32 itself, or
+        when neither is there)."""
+        if model.manifest.precision == "fp32":
+            return None
+        return self.fp32_source(model) or (self.keras if keras else None)
+
     @property
     def deployed(self) -> ModelFile:
         """The variant an Analyzer would ship: int8 TFLite when there is one."""

@@ -29,13 +29,14 @@ def group_params() -> list:
     return [pytest.param(g, id=g.name) for g in found] if found else _none(no_models_reason())
 
 
-def quantized_params(precisions: tuple[str, ...] | None = None) -> list:
-    """(group, quantized file, its fp32 source) for every quantized file whose fp32 source is there."""
-    found = [(g, f, g.fp32_source(f)) for g in groups() for f in g.files
+def quantized_params(precisions: tuple[str, ...] | None = None, keras: bool = True) -> list:
+    """(group, quantized file, its fp32 reference) for every quantized file: the fp32 file of the same format, else
+    (with ``keras``) the Keras model it was converted from (``ModelGroup.fp32_reference``). A file with neither is
+    a parameter too, with reference None, so that the test reports it as not gated instead of leaving it out."""
+    found = [(g, f, g.fp32_reference(f, keras)) for g in groups() for f in g.files
              if f.manifest.precision != "fp32" and (precisions is None or f.manifest.precision in precisions)]
-    found = [item for item in found if item[2] is not None]
     if not found:
-        return _none(no_models_reason() if not groups() else "no quantized file with its fp32 source", arity=3)
+        return _none(no_models_reason() if not groups() else "no quantized file of this kind", arity=3)
     return [pytest.param(*item, id=item[1].id) for item in found]
 
 

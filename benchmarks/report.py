@@ -222,7 +222,8 @@ def machine_lines(machine: dict[str, Any]) -> list[str]:
 
 def markdown(results: Results) -> str:
     outcomes = ", ".join(f"{count} {name}" for name, count in sorted(results.outcomes.items()))
-    scope = f"partial run (`{results.selection}`)" if results.selection else "full run"
+    reasons = "; ".join(f"`{why}`" if why.startswith("-") else why for why in results.partial)  # options as code
+    scope = f"partial run ({reasons})" if results.partial else "full run"
     parts = ["# fer-edge benchmarks", "",
              (f"{scope}: {outcomes or 'no test results'}. Made by `python -m pytest benchmarks` "
               "(see benchmarks/README.md)."), "", *machine_lines(results.machine), ""]

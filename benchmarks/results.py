@@ -18,11 +18,12 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 class Results:
     """Tables of rows (name -> list of dicts) filled by the tests, plus how the run went.
 
-    ``selection`` is the -m/-k expression of a partial run ("" for a full run); ``outcomes`` counts test results.
+    ``partial`` says why the run is not the whole suite ([] for a full run; ``benchmarks.scope.partial_reasons``);
+    ``outcomes`` counts test results.
     """
 
     machine: dict[str, Any]
-    selection: str = ""
+    partial: list[str] = field(default_factory=list)
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -33,7 +34,7 @@ class Results:
         return self.tables.get(table, [])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"machine": self.machine, "selection": self.selection, "outcomes": dict(self.outcomes),
+        return {"machine": self.machine, "partial": list(self.partial), "outcomes": dict(self.outcomes),
                 "tables": {name: rows for name, rows in self.tables.items()}}
 
 
@@ -60,13 +61,14 @@ def _clean(value: Any) -> Any:
 
 
 def write_results(results: Results, out_dir: Path = RESULTS_DIR) -> list[Path]:
-    """Writes ``<stem>.json``, ``<stem>.md`` and the plots; the stem is "latest" for a full run, "partial" for a
-    run narrowed by -m or -k (so a quick run never overwrites the full run's table). A timestamped copy of the
-    JSON goes to ``raw/``. Returns the paths written."""
+    """Writes ``<stem>.json``, ``<stem>.md`` and the plots; the stem is "latest" for a full run, "partial" for any
+    other (``results.partial`` says why: narrowed, untimed or stopped early), so that only a complete, timed run of
+    the whole suite replaces the full run's table. A timestamped copy of the JSON goes to ``raw/``. Returns the
+    paths written."""
     from benchmarks.plots import write_plots
     from benchmarks.report import markdown
 
-    stem = "partial" if results.selection else "latest"
+    stem = "partial" if results.partial else "latest"
     out_dir.mkdir(parents=True, exist_ok=True)
     data = _clean(results.to_dict())
     text = json.dumps(data, indent=2, default=str) + "\n"
