@@ -54,3 +54,19 @@ def check_same_source(previous: dict[str, Manifest], existing: dict[str, Path], 
             raise ValueError(f"--verify-existing: {existing[key]} was converted from another model: its manifest "
                              f"names {manifest.source.get('name')} (sha256 {recorded}), not {model_path.name} "
                              f"(sha256 {digest})")
+
+
+FED_BY = ("task", "labels", "input_size", "color", "normalization")  # how the runtime feeds a file and reads it
+
+
+def check_same_input(previous: dict[str, Manifest], existing: dict[str, Path], source: Manifest) -> None:
+    """Refuses a re-verification that would change how the runtime feeds a file or names its outputs (a new
+    ``--scale``, ``--labels``...): the file was built for what its manifest says; re-converting changes that."""
+    for key, manifest in previous.items():
+        changed = [name for name in FED_BY if getattr(manifest, name) != getattr(source, name)]
+        if changed:
+            was = "; ".join(f"{name} {getattr(manifest, name)}" for name in changed)
+            now = "; ".join(f"{name} {getattr(source, name)}" for name in changed)
+            raise ValueError(f"--verify-existing: {manifest_path(existing[key]).name} records {was}, this run would "
+                             f"write {now}: re-verifying keeps how the runtime feeds the file; re-convert it to "
+                             "change that")

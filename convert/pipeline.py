@@ -20,7 +20,7 @@ import numpy as np
 from convert import __version__
 from convert.data.calibration import CalibrationDataError, load_faces, stratified_indices, stratified_sample
 from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority
-from convert.existing import check_same_source, check_unchanged, existing_manifest
+from convert.existing import check_same_input, check_same_source, check_unchanged, existing_manifest
 from convert.exporters import export_onnx, export_tflite, quantize_onnx
 from convert.formats import ExportFormat
 from convert.staging import remove_stale_staging, staging_prefix
@@ -254,6 +254,8 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
     if previous:
         check_same_source(previous, existing, model_path)
     source = source_manifest(model, model_path, options.overrides)
+    if previous:
+        check_same_input(previous, existing, source)
     calibrated = any(f.calibrated for f in options.formats)
     data = _load_data(options, calibrated, len(source.labels))
     to_input = lambda faces: prepare_faces(faces.images, source.input_size, source.color, source.normalization)

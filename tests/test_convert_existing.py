@@ -120,6 +120,18 @@ def test_verify_existing_refuses_files_converted_from_another_model(converted, t
     assert {key: manifest_path(p).read_text() for key, p in paths.items()} == manifests_before
 
 
+@pytest.mark.parametrize(("extra", "changed"), [(("--scale", "0.5", "--offset", "0"), "normalization"),
+                                               (("--labels", "a,b,c,d,e,f,g"), "labels")])
+def test_verify_existing_refuses_to_change_how_the_runtime_feeds_the_file(converted, tiny_keras, calibration_npz,
+                                                                          tmp_path, caplog, extra, changed):
+    paths = _copy_converted(converted, tmp_path / "out")
+    manifests_before = {key: manifest_path(p).read_text() for key, p in paths.items()}
+    with caplog.at_level("ERROR"):
+        assert _reverify(tiny_keras, tmp_path / "out", calibration_npz, *extra) == 2
+    assert f"tiny_fp32.tflite.json records {changed} " in caplog.text and "re-convert it to change that" in caplog.text
+    assert {key: manifest_path(p).read_text() for key, p in paths.items()} == manifests_before
+
+
 # ---- --name and staging folders ----
 
 @pytest.mark.parametrize("name", ["../x", "a/b", "", "  ", ".."])
