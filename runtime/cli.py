@@ -30,6 +30,7 @@ from runtime.detection import DetectorOptions
 from runtime.detection.detector import DEFAULT_MIN_SCORE
 from runtime.outputs import (
     STDOUT,
+    check_distinct,
     check_not_inputs,
     check_report_target,
     check_targets,
@@ -250,6 +251,7 @@ def _analyze(args: argparse.Namespace, say: Callable[[str], None]) -> int:
     paths = folder_images(source) if kind == "folder" else [source] if isinstance(source, Path) else []
     targets = {"--json": args.json, "--csv": args.csv, "--annotate": args.annotate, "--report": args.report}
     check_not_inputs(targets, paths, source if kind == "folder" else None)
+    check_distinct(targets)
     with open_analyzer(analyzer_options(args)) as analyzer, StopOnSignal() as stopper:
         if kind in ("image", "folder"):
             output = _images(analyzer, paths, args, folder=kind == "folder", say=say, stop=stopper.reason)

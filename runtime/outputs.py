@@ -94,6 +94,23 @@ def check_not_inputs(targets: dict[str, Path | None], inputs: Sequence[Path], fo
                                  "file)")
 
 
+def check_distinct(targets: dict[str, Path | None]) -> None:
+    """Refuses two outputs that name the same file (also through a link): the second written would replace the
+    first (``--json page.html --report page.html`` left the JSON under the page's name).
+
+    Raises:
+        ValueError: naming both options and the file.
+    """
+    seen: dict[str, str] = {}
+    for option, target in targets.items():
+        if target is None or str(target) == STDOUT:
+            continue
+        where = os.path.realpath(target)
+        if where in seen:
+            raise ValueError(f"{seen[where]} and {option} name the same file {target}: each output needs its own")
+        seen[where] = option
+
+
 def check_report_target(kind: str, path: Path | None, thumbnails: bool) -> None:
     """Checks ``--report``/``--report-thumbnails`` before the analysis: a video or webcam input, an .html file
     that can be written, and matplotlib there to draw the charts.

@@ -135,6 +135,19 @@ def test_an_output_that_is_the_input_is_refused_and_the_input_kept(model, face_v
     assert f"{option} {target}: {message}" in caplog.text and source.read_bytes() == before
 
 
+@pytest.mark.parametrize(("first", "second", "name"), [("--json", "--csv", "out.txt"), ("--json", "--report", "p.html"),
+                                                     ("--csv", "--report", "p.html")])
+def test_two_outputs_naming_the_same_file_are_refused(model, face_video, tmp_path, caplog, monkeypatch, first,
+                                                      second, name):
+    import runtime.cli
+
+    target = tmp_path / name
+    monkeypatch.setattr(runtime.cli, "Analyzer", lambda *a, **k: pytest.fail("the analysis started"))
+    with caplog.at_level("ERROR"):
+        assert main([str(face_video), "--model", model, first, str(target), second, str(target)]) == 2
+    assert f"{first} and {second} name the same file {target}" in caplog.text and not target.exists()
+
+
 def test_a_video_cannot_be_annotated_into_an_image(model, face_video, tmp_path, caplog):
     with caplog.at_level("ERROR"):
         assert main([str(face_video), "--model", model, "--annotate", str(tmp_path / "a.jpg")]) == 2
