@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,14 @@ class ModelInfo:
     ferplus_accuracy: float | None = None
     default: bool = False
     problem: str | None = None
+
+    @property
+    def missing_engine(self) -> str | None:
+        """The install that this file's engine needs when it is absent (an .onnx file without onnxruntime), else
+        None."""
+        if self.format == "onnx" and importlib.util.find_spec("onnxruntime") is None:
+            return "pip install 'fer-edge[onnx]'"
+        return None
 
 
 def list_models(folder: Path | None = None) -> list[ModelInfo]:
@@ -96,7 +105,9 @@ def models_table(models: list[ModelInfo]) -> str:
     for m in models:
         rows.append((m.name, m.task, m.precision or "-", m.input or "-", f"{m.size_bytes / 1e6:.1f} MB",
                      _percent(m.accuracy), _percent(m.ferplus_accuracy),
-                     "default" if m.default else (f"unreadable: {m.problem}" if m.problem else "")))
+                     "; ".join(note for note in ("default" if m.default else "",
+                                                 f"unreadable: {m.problem}" if m.problem else "",
+                                                 f"needs {m.missing_engine}" if m.missing_engine else "") if note)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join("  ".join([cell.ljust(w) for cell, w in zip(row, widths)] + [row[-1]]).rstrip() for row in rows)
 

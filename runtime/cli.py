@@ -231,11 +231,22 @@ def open_analyzer(options: AnalyzerOptions) -> Analyzer:
         raise ValueError(str(exc)) from exc
 
 
+def stdout_closed() -> int:
+    """Stops quietly when stdout's reader has gone (``fer-analyze --list-models | head``), as a process that
+    SIGPIPE ended would: stdout goes to the null device, so that the exit's flush cannot fail again; 141."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + 13
+
+
 def run_command(work: Callable[[], int], logger: logging.Logger) -> int:
     """``work()``'s exit code, its errors logged and mapped to the exit codes of the module docstring: bad usage
-    or input (FileNotFoundError, ValueError, ImportError) 2, failed work (RuntimeError, OSError) 1."""
+    or input (FileNotFoundError, ValueError, ImportError) 2, failed work (RuntimeError, OSError) 1; stdout's reader
+    gone (BrokenPipeError) 141, quietly."""
     try:
         return work()
+    except BrokenPipeError:
+        return stdout_closed()
     except (FileNotFoundError, ValueError, ImportError) as exc:
         logger.error("%s", exc)
         return 2
@@ -271,8 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("the input is required (or --list-models)")
     configure_logging(args)
     if args.list_models:
-        print(models_table(list_models()))
-        return 0
+        return run_command(lambda: print(models_table(list_models()), flush=True) or 0, log)
     # with --json -, stdout holds the JSON alone; the summary for people goes to stderr
     stream = sys.stderr if args.json is not None and str(args.json) == STDOUT else sys.stdout
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=stream))

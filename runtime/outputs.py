@@ -178,6 +178,8 @@ def writing(option: str, path: Path) -> Iterator[None]:
     by then, so it is a failed run (exit 1), not bad input (a FileNotFoundError would read as one)."""
     try:
         yield
+    except BrokenPipeError:  # stdout's reader went away ("-"): the command line ends quietly (run_command)
+        raise
     except OSError as exc:
         raise OSError(f"{option} {path}: cannot write: {exc.strerror or exc}") from exc
 

@@ -94,3 +94,13 @@ def test_a_damaged_video_prints_our_warning_not_ffmpegs_lines_unless_verbose(tmp
     quiet, default = _run("-q", str(video), "--max-frames", "20"), _run(str(video), "--max-frames", "20")
     assert quiet.returncode == default.returncode == 0 and quiet.stderr == ""
     assert not engine_lines(default.stderr)
+
+
+@pytest.mark.parametrize("args", [("--list-models",), (str(SAMPLE), "--json", "-")])
+def test_a_reader_that_goes_away_ends_the_run_quietly(args):
+    env = {**{k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen([sys.executable, "-m", "runtime.cli", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env, cwd=REPO)
+    process.stdout.close()  # before it writes anything: its first write meets a pipe without a reader
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141 and "Traceback" not in stderr and "Broken pipe" not in stderr, stderr

@@ -100,6 +100,18 @@ def test_catalog_shows_no_accuracy_for_a_hand_edited_verification(tmp_path, priv
     assert "%" not in models_table([listed]).splitlines()[1]  # no accuracy column filled
 
 
+def test_catalog_says_which_install_an_onnx_file_needs_when_its_engine_is_missing(monkeypatch):
+    import importlib.util
+
+    models = [m for m in list_models() if m.format == "onnx"]
+    assert models, "no ONNX model is shipped"
+    assert all(m.missing_engine is None for m in models) and "needs" not in models_table(models)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
+    rows = models_table(models).splitlines()[1:]
+    assert rows and all(row.endswith("needs pip install 'fer-edge[onnx]'") for row in rows)
+
+
 def test_catalog_of_an_empty_folder_is_empty(tmp_path):
     assert list_models(tmp_path) == []
     assert models_table([]).splitlines()[0].startswith("name")
