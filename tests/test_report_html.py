@@ -264,3 +264,11 @@ def test_cli_refuses_a_report_for_an_image_and_thumbnails_for_a_webcam(tmp_path,
     assert "made for a video or a webcam" in caplog.text
     assert main(["0", "--report", str(tmp_path / "r.html"), "--report-thumbnails"]) == 2
     assert "a webcam's frames are not kept" in caplog.text
+
+
+def test_a_single_frame_is_counted_in_the_singular():
+    crowd = synthetic_report(seconds=1, fps=1, frame_skip=1, no_face=(), second_face_every=1).to_html()
+    assert "· 1 frame analysed ·" in crowd and "in the picture in 1 frame." in crowd
+    empty = synthetic_report(seconds=1, fps=1, frame_skip=1, no_face=((0.0, 1.0),)).to_html()
+    assert "No face was found in the 1 frame analysed" in empty
+    assert "1 frames" not in crowd + empty

@@ -21,6 +21,11 @@ def _number(value: float, spec: str) -> str:
     return format(value, spec).replace("-", "−")  # a real minus sign
 
 
+def _frames(count: int) -> str:
+    """A count of frames in words: 1 frame, 2 frames, 1,008 frames."""
+    return f"{count:,} frame{'' if count == 1 else 's'}"
+
+
 def _percent(part: int, whole: int) -> str:
     return f"{part / whole:.0%}" if whole else "–"
 
@@ -139,7 +144,8 @@ def _no_face(report: VideoReport) -> str:
         text = ("No frame could be read from the video, so there is nothing to report. Check that the file plays "
                 "and try again.")
     else:
-        text = (f"No face was found in any of the {report.frames_analyzed:,} frames analysed, so there is no "
+        where = "the 1 frame" if report.frames_analyzed == 1 else f"any of the {_frames(report.frames_analyzed)}"
+        text = (f"No face was found in {where} analysed, so there is no "
                 "verdict and there are no charts. Check that your face is in the picture, well lit and not too "
                 "small (at least 20 pixels across), then record again.")
     return _section("verdict", "No face found", f'<p class="meaning">{escape(text)}</p>', "verdict empty")
@@ -147,7 +153,7 @@ def _no_face(report: VideoReport) -> str:
 
 def _crowd_notice(report: VideoReport) -> str:
     several = frames_with_several_faces(report)
-    return (f'<p class="notice" role="note">More than one face was in the picture in {several:,} frames. The '
+    return (f'<p class="notice" role="note">More than one face was in the picture in {_frames(several)}. The '
             "numbers follow the largest face in each frame, which may not always have been you.</p>")
 
 
@@ -187,7 +193,7 @@ def html_page(report: VideoReport, models: Sequence[Path] = (), pictures: dict[i
     name = _source_name(report)
     duration = _duration(report)
     meta = " · ".join(filter(None, [escape(name), clock(duration) if duration else "",
-                                    f"{report.frames_analyzed:,} frames analysed",
+                                    f"{_frames(report.frames_analyzed)} analysed",
                                     f"made {datetime.now(timezone.utc):%Y-%m-%d}"]))
     parts = [f'<header><p class="eyebrow">Interview expression report</p><h1>How your face came across</h1>'
              f'<p class="meta">{meta}</p></header>']
