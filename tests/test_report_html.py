@@ -272,3 +272,18 @@ def test_a_single_frame_is_counted_in_the_singular():
     empty = synthetic_report(seconds=1, fps=1, frame_skip=1, no_face=((0.0, 1.0),)).to_html()
     assert "No face was found in the 1 frame analysed" in empty
     assert "1 frames" not in crowd + empty
+
+
+def test_an_incomplete_run_says_so_at_the_top():
+    stopped = "interrupted after 476 analyzed frame(s)"
+    report = replace(synthetic_report(seconds=30), complete=False, warnings=(stopped,))
+    page = report.to_html()
+    notice, verdict = page.index("This may cover only part of the video"), page.index('<section id="verdict"')
+    assert page.index("</header>") < notice < verdict and stopped in page[notice:verdict]
+    assert re.search(r'class="meta">[^<]*· incomplete ·', page)
+    no_face = replace(synthetic_report(seconds=5, no_face=((0.0, 5.0),)), complete=False, warnings=())
+    page = no_face.to_html()
+    assert page.index("This may cover only part of the video") < page.index('<section id="verdict"')
+    assert "the reading stopped before the end" in page  # no warning recorded: still said
+    whole = synthetic_report(seconds=30).to_html()
+    assert "only part of the video" not in whole and "· incomplete" not in whole

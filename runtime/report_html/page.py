@@ -157,6 +157,17 @@ def _crowd_notice(report: VideoReport) -> str:
             "numbers follow the largest face in each frame, which may not always have been you.</p>")
 
 
+def _incomplete_notice(report: VideoReport) -> str:
+    """Up front, for a report whose reading did not go to the end (interrupted, the video ended early, damaged
+    frames skipped): the header's frame count and time are then not the whole video's. "may": a video without a
+    frame rate is also marked incomplete, though all of it was read."""
+    what = list(report.warnings) or ["the reading stopped before the end of the video"]
+    listed = (escape(what[0]) if len(what) == 1 else
+              "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in what) + "</ul>")
+    return ('<div class="notice incomplete" role="note"><strong>This may cover only part of the video.</strong> '
+            f"The numbers below are for what was analysed. While reading it: {listed}</div>")
+
+
 def _faces_note(report: VideoReport) -> str:
     if report.expressiveness.method == FACIAL_ACTIVITY:
         return ("found by MediaPipe's BlazeFace detector and followed with MediaPipe's face mesh (468 landmarks), "
@@ -194,9 +205,12 @@ def html_page(report: VideoReport, models: Sequence[Path] = (), pictures: dict[i
     duration = _duration(report)
     meta = " · ".join(filter(None, [escape(name), clock(duration) if duration else "",
                                     f"{_frames(report.frames_analyzed)} analysed",
+                                    "" if report.complete else "incomplete",
                                     f"made {datetime.now(timezone.utc):%Y-%m-%d}"]))
     parts = [f'<header><p class="eyebrow">Interview expression report</p><h1>How your face came across</h1>'
              f'<p class="meta">{meta}</p></header>']
+    if not report.complete:
+        parts.append(_incomplete_notice(report))
     if report.dominant_emotion is None:
         parts.append(_no_face(report))
     else:
