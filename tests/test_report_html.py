@@ -287,3 +287,29 @@ def test_an_incomplete_run_says_so_at_the_top():
     assert "the reading stopped before the end" in page  # no warning recorded: still said
     whole = synthetic_report(seconds=30).to_html()
     assert "only part of the video" not in whole and "· incomplete" not in whole
+
+
+def _score_text(page: str) -> str:
+    return re.search(r'class="score">([^<]*)<', page).group(1)
+
+
+def test_a_facial_activity_score_past_one_is_not_called_inside_the_bar():
+    report = synthetic_report(seconds=30)
+    page = replace(report, expressiveness=_Components("Expressive", 1.2, "facial-activity")).to_html()
+    score = _score_text(page)
+    assert "+1.20" in score and "from −1 to +1" not in score and "from −3 to +3" in score
+    assert "below −0.3 is Reserved, above +0.3 Expressive" in score
+    assert 'class="marker beyond-right"' in page and "+1.20 is past the right end of the bar" in page
+    low = replace(report, expressiveness=_Components("Reserved", -1.5, "facial-activity")).to_html()
+    assert 'class="marker beyond-left"' in low and "−1.50 is past the left end of the bar" in low
+    inside = replace(report, expressiveness=_Components("Balanced", 0.1, "facial-activity")).to_html()
+    assert 'class="marker"' in inside and 'class="scale-note"' not in inside
+    head = replace(report, expressiveness=Expressiveness("Expressive", 2.4, "model:head.json")).to_html()
+    assert "no fixed range" in _score_text(head) and "beyond-right" in head
+
+
+def test_an_emotion_intensity_score_keeps_its_bounded_scale(ten_minutes, ten_minute_page):
+    score = _score_text(ten_minute_page)
+    assert ten_minutes.expressiveness.method == "emotion-intensity"
+    assert "on a scale from −1 to +1" in score and "below −0.3 is Reserved" in score
+    assert 'class="scale-note"' not in ten_minute_page

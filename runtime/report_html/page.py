@@ -55,22 +55,38 @@ def _section(name: str, title: str, body: str, extra_class: str = "") -> str:
 
 
 def _scale(score: float) -> str:
+    """The bar from SCALE_MIN to SCALE_MAX with its three zones and the score's marker; a score past an end (facial
+    activity's and a trained head's can be) sits at that end with an arrow outwards, and a line says so."""
     at = (min(max(score, SCALE_MIN), SCALE_MAX) - SCALE_MIN) / (SCALE_MAX - SCALE_MIN) * 100
+    side = "right" if score > SCALE_MAX else "left" if score < SCALE_MIN else None
     zones = [("Reserved", RESERVED_BELOW - SCALE_MIN), ("Balanced", EXPRESSIVE_ABOVE - RESERVED_BELOW),
              ("Expressive", SCALE_MAX - EXPRESSIVE_ABOVE)]
     bands = "".join(f'<span class="zone zone-{name.lower()}" style="flex: {width:.2f}"></span>'
                     for name, width in zones)
     names = "".join(f'<span style="flex: {width:.2f}">{name}</span>' for name, width in zones)
     return (f'<div class="scale" aria-hidden="true"><div class="zones">{bands}</div>'
-            f'<span class="marker" style="left: {at:.1f}%"></span></div>'
-            f'<div class="zone-names" aria-hidden="true">{names}</div>')
+            f'<span class="marker{f" beyond-{side}" if side else ""}" style="left: {at:.1f}%"></span></div>'
+            f'<div class="zone-names" aria-hidden="true">{names}</div>'
+            + (f'<p class="scale-note">{_number(score, "+.2f")} is past the {side} end of the bar, which shows '
+               f'{_number(SCALE_MIN, "+.0f")} to {_number(SCALE_MAX, "+.0f")}.</p>' if side else ""))
+
+
+def _score(e) -> str:
+    """The score in words, with the range its method can give and the levels' thresholds."""
+    span = words.score_range(e.method)
+    where = (f" on a scale from {_number(span[0], '+.0f')} to {_number(span[1], '+.0f')}" if span else
+             " (no fixed range)")
+    if e.method == FACIAL_ACTIVITY:
+        where += ", 0 for a typical interview face"
+    thresholds = (f"below {_number(RESERVED_BELOW, '+.1f')} is Reserved, above {_number(EXPRESSIVE_ABOVE, '+.1f')} "
+                  "Expressive")
+    return f'<span class="score">score {_number(e.score, "+.2f")}{where}; {thresholds}</span>'
 
 
 def _verdict(report: VideoReport) -> str:
     e = report.expressiveness
     level = e.level or "Unknown"
-    score = f'<span class="score">score {_number(e.score, "+.2f")} on a scale from −1 to +1</span>' \
-        if e.score is not None else ""
+    score = _score(e) if e.score is not None else ""
     body = [f'<p class="level-line"><span class="level level-{level.lower()}">{escape(level)}</span>{score}</p>']
     if e.score is not None:
         body.append(_scale(e.score))
