@@ -137,7 +137,7 @@ def _moments(moments: list[Moment], pictures: dict[int, str] | None) -> str:
         return ""
     cards = []
     for moment in moments:
-        when = clock(moment.timestamp) if moment.timestamp is not None else f"frame {moment.index}"
+        when = moment.when
         picture = pictures.get(moment.index) if pictures else None
         image = (f'<img src="{picture}" alt="Your face at {when}" width="96" height="96">' if picture
                  else "")
