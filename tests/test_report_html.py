@@ -280,7 +280,7 @@ def test_an_incomplete_run_says_so_at_the_top():
     report = replace(synthetic_report(seconds=30), complete=False, warnings=(stopped,))
     page = report.to_html()
     notice, verdict = page.index("This may cover only part of the video"), page.index('<section id="verdict"')
-    assert page.index("</header>") < notice < verdict and stopped in page[notice:verdict]
+    assert page.index("</header>") < notice < verdict and f"{stopped}.</div>" in page[notice:verdict]
     assert re.search(r'class="meta">[^<]*· incomplete ·', page)
     no_face = replace(synthetic_report(seconds=5, no_face=((0.0, 5.0),)), complete=False, warnings=())
     page = no_face.to_html()

@@ -178,7 +178,7 @@ def _incomplete_notice(report: VideoReport) -> str:
     frames skipped): the header's frame count and time are then not the whole video's. "may": a video without a
     frame rate is also marked incomplete, though all of it was read."""
     what = list(report.warnings) or ["the reading stopped before the end of the video"]
-    listed = (escape(what[0]) if len(what) == 1 else
+    listed = (escape(what[0].rstrip(".")) + "." if len(what) == 1 else
               "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in what) + "</ul>")
     return ('<div class="notice incomplete" role="note"><strong>This may cover only part of the video.</strong> '
             f"The numbers below are for what was analysed. While reading it: {listed}</div>")
