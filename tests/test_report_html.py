@@ -3,6 +3,7 @@ no frame, several people), optional parts (components, activity, thumbnails), th
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import subprocess
@@ -264,3 +265,112 @@ def test_cli_refuses_a_report_for_an_image_and_thumbnails_for_a_webcam(tmp_path,
     assert "made for a video or a webcam" in caplog.text
     assert main(["0", "--report", str(tmp_path / "r.html"), "--report-thumbnails"]) == 2
     assert "a webcam's frames are not kept" in caplog.text
+
+
+def test_a_single_frame_is_counted_in_the_singular():
+    crowd = synthetic_report(seconds=1, fps=1, frame_skip=1, no_face=(), second_face_every=1).to_html()
+    assert "· 1 frame analysed ·" in crowd and "in the picture in 1 frame." in crowd
+    empty = synthetic_report(seconds=1, fps=1, frame_skip=1, no_face=((0.0, 1.0),)).to_html()
+    assert "No face was found in the 1 frame analysed" in empty
+    assert "1 frames" not in crowd + empty
+
+
+def test_an_incomplete_run_says_so_at_the_top():
+    stopped = "interrupted after 476 analyzed frame(s)"
+    report = replace(synthetic_report(seconds=30), complete=False, warnings=(stopped,))
+    page = report.to_html()
+    notice, verdict = page.index("This may cover only part of the video"), page.index('<section id="verdict"')
+    assert page.index("</header>") < notice < verdict and f"{stopped}.</div>" in page[notice:verdict]
+    assert re.search(r'class="meta">[^<]*· incomplete ·', page)
+    no_face = replace(synthetic_report(seconds=5, no_face=((0.0, 5.0),)), complete=False, warnings=())
+    page = no_face.to_html()
+    assert page.index("This may cover only part of the video") < page.index('<section id="verdict"')
+    assert "the reading stopped before the end" in page  # no warning recorded: still said
+    whole = synthetic_report(seconds=30).to_html()
+    assert "only part of the video" not in whole and "· incomplete" not in whole
+
+
+def _score_text(page: str) -> str:
+    return re.search(r'class="score">([^<]*)<', page).group(1)
+
+
+def test_a_facial_activity_score_past_one_is_not_called_inside_the_bar():
+    report = synthetic_report(seconds=30)
+    page = replace(report, expressiveness=_Components("Expressive", 1.2, "facial-activity")).to_html()
+    score = _score_text(page)
+    assert "+1.20" in score and "from −1 to +1" not in score and "from −3 to +3" in score
+    assert "below −0.3 is Reserved, above +0.3 Expressive" in score
+    assert 'class="marker beyond-right"' in page and "+1.20 is past the right end of the bar" in page
+    low = replace(report, expressiveness=_Components("Reserved", -1.5, "facial-activity")).to_html()
+    assert 'class="marker beyond-left"' in low and "−1.50 is past the left end of the bar" in low
+    inside = replace(report, expressiveness=_Components("Balanced", 0.1, "facial-activity")).to_html()
+    assert 'class="marker"' in inside and 'class="scale-note"' not in inside
+    head = replace(report, expressiveness=Expressiveness("Expressive", 2.4, "model:head.json")).to_html()
+    assert "no fixed range" in _score_text(head) and "beyond-right" in head
+
+
+def test_an_emotion_intensity_score_keeps_its_bounded_scale(ten_minutes, ten_minute_page):
+    score = _score_text(ten_minute_page)
+    assert ten_minutes.expressiveness.method == "emotion-intensity"
+    assert "on a scale from −1 to +1" in score and "below −0.3 is Reserved" in score
+    assert 'class="scale-note"' not in ten_minute_page
+
+
+def _apart_and_unrepeated(moments, seconds_apart):
+    times = [m.timestamp for m in moments]
+    assert all(b - a >= seconds_apart - 1e-9 for a, b in itertools.pairwise(times)), times
+    shown = [(m.when, m.label) for m in moments]
+    assert len(set(m.when for m in moments)) == len(moments), shown
+
+
+@pytest.mark.parametrize("frame_skip", [1, 3])
+def test_key_moments_of_a_short_clip_are_a_second_apart(frame_skip):
+    report = synthetic_report(seconds=60 * frame_skip / 25, fps=25, frame_skip=frame_skip, no_face=())
+    assert report.frames_analyzed == 60
+    moments = key_moments(report)
+    assert moments
+    _apart_and_unrepeated(moments, 1.0)
+
+
+def test_key_moments_of_a_long_video_are_a_sixteenth_of_it_apart(ten_minutes):
+    _apart_and_unrepeated(key_moments(ten_minutes), 599.9 / 16)
+
+
+def test_key_moments_without_timestamps_use_the_frame_rate_or_the_frame_numbers():
+    report = synthetic_report(seconds=2.4, fps=25, frame_skip=1, no_face=())
+    untimed = replace(report, timeline=tuple(replace(frame, timestamp=None) for frame in report.timeline))
+    indices = [m.index for m in key_moments(untimed)]  # 25 fps known: a second is 25 frames
+    assert indices and all(b - a >= 25 for a, b in itertools.pairwise(indices))
+    indices = [m.index for m in key_moments(replace(untimed, fps=0.0))]  # no rate: a sixteenth of the frames
+    assert len(indices) >= 4 and all(b - a >= 59 / 16 for a, b in itertools.pairwise(indices))
+    assert all(m.when == f"frame {m.index}" for m in key_moments(untimed))
+
+
+def _happy_report(count: int, fps: float, happy: dict[int, float]):
+    """``count`` frames at ``fps`` of a Neutral face, Happy at ``happy``'s frames with that probability."""
+    from runtime.manifest import FER2013_LABELS
+    from runtime.report import summarize
+    from runtime.results import Box, Classification, Face
+
+    def frame(index: int) -> FrameResult:
+        p = np.zeros(len(FER2013_LABELS))
+        p[FER2013_LABELS.index("Happy")] = happy.get(index, 0.1)
+        p[FER2013_LABELS.index("Neutral")] = 1 - p[FER2013_LABELS.index("Happy")]
+        face = Face(Box(0.0, 0.0, 50.0, 50.0), 0.9, Classification(FER2013_LABELS, tuple(float(v) for v in p)))
+        return FrameResult(index, index / fps, (face,))
+
+    return summarize([frame(i) for i in range(count)], FER2013_LABELS,
+                     Expressiveness(None, None, "emotion-intensity"), source="x.mp4", fps=fps, frames_read=count)
+
+
+def test_two_key_moments_never_show_the_same_time():
+    # at 2 fps, frames 3 and 5 (1.5 s and 2.5 s) are a second apart, and both show as 00:02
+    moments = key_moments(_happy_report(8, 2.0, {3: 0.9, 5: 0.95}))
+    assert [m.when for m in moments if m.kind == "strongest"] == ["00:02"]
+    _apart_and_unrepeated(moments, 1.0)
+
+
+def test_a_sample_next_to_a_peak_moves_within_its_share_of_the_clip():
+    moments = key_moments(_happy_report(60, 25.0, {30: 0.9}))  # a 2.4-s clip, one peak at 1.2 s
+    assert [m.kind for m in moments] == ["spaced", "strongest", "spaced"]
+    _apart_and_unrepeated(moments, 1.0)

@@ -21,6 +21,11 @@ def _number(value: float, spec: str) -> str:
     return format(value, spec).replace("-", "−")  # a real minus sign
 
 
+def _frames(count: int) -> str:
+    """A count of frames in words: 1 frame, 2 frames, 1,008 frames."""
+    return f"{count:,} frame{'' if count == 1 else 's'}"
+
+
 def _percent(part: int, whole: int) -> str:
     return f"{part / whole:.0%}" if whole else "–"
 
@@ -50,22 +55,38 @@ def _section(name: str, title: str, body: str, extra_class: str = "") -> str:
 
 
 def _scale(score: float) -> str:
+    """The bar from SCALE_MIN to SCALE_MAX with its three zones and the score's marker; a score past an end (facial
+    activity's and a trained head's can be) sits at that end with an arrow outwards, and a line says so."""
     at = (min(max(score, SCALE_MIN), SCALE_MAX) - SCALE_MIN) / (SCALE_MAX - SCALE_MIN) * 100
+    side = "right" if score > SCALE_MAX else "left" if score < SCALE_MIN else None
     zones = [("Reserved", RESERVED_BELOW - SCALE_MIN), ("Balanced", EXPRESSIVE_ABOVE - RESERVED_BELOW),
              ("Expressive", SCALE_MAX - EXPRESSIVE_ABOVE)]
     bands = "".join(f'<span class="zone zone-{name.lower()}" style="flex: {width:.2f}"></span>'
                     for name, width in zones)
     names = "".join(f'<span style="flex: {width:.2f}">{name}</span>' for name, width in zones)
     return (f'<div class="scale" aria-hidden="true"><div class="zones">{bands}</div>'
-            f'<span class="marker" style="left: {at:.1f}%"></span></div>'
-            f'<div class="zone-names" aria-hidden="true">{names}</div>')
+            f'<span class="marker{f" beyond-{side}" if side else ""}" style="left: {at:.1f}%"></span></div>'
+            f'<div class="zone-names" aria-hidden="true">{names}</div>'
+            + (f'<p class="scale-note">{_number(score, "+.2f")} is past the {side} end of the bar, which shows '
+               f'{_number(SCALE_MIN, "+.0f")} to {_number(SCALE_MAX, "+.0f")}.</p>' if side else ""))
+
+
+def _score(e) -> str:
+    """The score in words, with the range its method can give and the levels' thresholds."""
+    span = words.score_range(e.method)
+    where = (f" on a scale from {_number(span[0], '+.0f')} to {_number(span[1], '+.0f')}" if span else
+             " (no fixed range)")
+    if e.method == FACIAL_ACTIVITY:
+        where += ", 0 for a typical interview face"
+    thresholds = (f"below {_number(RESERVED_BELOW, '+.1f')} is Reserved, above {_number(EXPRESSIVE_ABOVE, '+.1f')} "
+                  "Expressive")
+    return f'<span class="score">score {_number(e.score, "+.2f")}{where}; {thresholds}</span>'
 
 
 def _verdict(report: VideoReport) -> str:
     e = report.expressiveness
     level = e.level or "Unknown"
-    score = f'<span class="score">score {_number(e.score, "+.2f")} on a scale from −1 to +1</span>' \
-        if e.score is not None else ""
+    score = _score(e) if e.score is not None else ""
     body = [f'<p class="level-line"><span class="level level-{level.lower()}">{escape(level)}</span>{score}</p>']
     if e.score is not None:
         body.append(_scale(e.score))
@@ -116,7 +137,7 @@ def _moments(moments: list[Moment], pictures: dict[int, str] | None) -> str:
         return ""
     cards = []
     for moment in moments:
-        when = clock(moment.timestamp) if moment.timestamp is not None else f"frame {moment.index}"
+        when = moment.when
         picture = pictures.get(moment.index) if pictures else None
         image = (f'<img src="{picture}" alt="Your face at {when}" width="96" height="96">' if picture
                  else "")
@@ -139,7 +160,8 @@ def _no_face(report: VideoReport) -> str:
         text = ("No frame could be read from the video, so there is nothing to report. Check that the file plays "
                 "and try again.")
     else:
-        text = (f"No face was found in any of the {report.frames_analyzed:,} frames analysed, so there is no "
+        where = "the 1 frame" if report.frames_analyzed == 1 else f"any of the {_frames(report.frames_analyzed)}"
+        text = (f"No face was found in {where} analysed, so there is no "
                 "verdict and there are no charts. Check that your face is in the picture, well lit and not too "
                 "small (at least 20 pixels across), then record again.")
     return _section("verdict", "No face found", f'<p class="meaning">{escape(text)}</p>', "verdict empty")
@@ -147,8 +169,19 @@ def _no_face(report: VideoReport) -> str:
 
 def _crowd_notice(report: VideoReport) -> str:
     several = frames_with_several_faces(report)
-    return (f'<p class="notice" role="note">More than one face was in the picture in {several:,} frames. The '
+    return (f'<p class="notice" role="note">More than one face was in the picture in {_frames(several)}. The '
             "numbers follow the largest face in each frame, which may not always have been you.</p>")
+
+
+def _incomplete_notice(report: VideoReport) -> str:
+    """Up front, for a report whose reading did not go to the end (interrupted, the video ended early, damaged
+    frames skipped): the header's frame count and time are then not the whole video's. "may": a video without a
+    frame rate is also marked incomplete, though all of it was read."""
+    what = list(report.warnings) or ["the reading stopped before the end of the video"]
+    listed = (escape(what[0].rstrip(".")) + "." if len(what) == 1 else
+              "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in what) + "</ul>")
+    return ('<div class="notice incomplete" role="note"><strong>This may cover only part of the video.</strong> '
+            f"The numbers below are for what was analysed. While reading it: {listed}</div>")
 
 
 def _faces_note(report: VideoReport) -> str:
@@ -187,10 +220,13 @@ def html_page(report: VideoReport, models: Sequence[Path] = (), pictures: dict[i
     name = _source_name(report)
     duration = _duration(report)
     meta = " · ".join(filter(None, [escape(name), clock(duration) if duration else "",
-                                    f"{report.frames_analyzed:,} frames analysed",
+                                    f"{_frames(report.frames_analyzed)} analysed",
+                                    "" if report.complete else "incomplete",
                                     f"made {datetime.now(timezone.utc):%Y-%m-%d}"]))
     parts = [f'<header><p class="eyebrow">Interview expression report</p><h1>How your face came across</h1>'
              f'<p class="meta">{meta}</p></header>']
+    if not report.complete:
+        parts.append(_incomplete_notice(report))
     if report.dominant_emotion is None:
         parts.append(_no_face(report))
     else:

@@ -13,6 +13,7 @@ from runtime.results import Box
 MAX_POINTS = 600  # a 10-minute interview at 15 analysed fps holds 9,000 frames; a chart needs no more than this
 STRONGEST_MOMENTS = 4
 SPACED_MOMENTS = 4
+MOMENTS_APART_S = 1.0  # key moments at least this far apart in time, and a sixteenth of the video on longer ones
 CROWD_SHARE = 0.1  # several faces in at least this share of the face frames: the page says so up front
 
 
@@ -134,27 +135,63 @@ class Moment:
     box: Box
     kind: str
 
+    @property
+    def when(self) -> str:
+        """As the page shows it: mm:ss, or the frame number without a timestamp."""
+        return moment_time(self.timestamp, self.index)
+
+
+def moment_time(timestamp: float | None, index: int) -> str:
+    return clock(timestamp) if timestamp is not None else f"frame {index}"
+
+
+def _moment_positions(report: VideoReport) -> tuple[np.ndarray, bool]:
+    """Where each timeline frame is, to keep moments apart: seconds (its timestamp, else its number over the
+    video's frame rate) when every frame has one, else the frame numbers (True: seconds)."""
+    if report.fps > 0 or all(frame.timestamp is not None for frame in report.timeline):
+        return np.array([frame.timestamp if frame.timestamp is not None else frame.index / report.fps
+                         for frame in report.timeline], dtype=np.float64), True
+    return np.array([frame.index for frame in report.timeline], dtype=np.float64), False
+
 
 def key_moments(report: VideoReport, strongest: int = STRONGEST_MOMENTS, spaced: int = SPACED_MOMENTS) -> list[Moment]:
-    """The strongest moments whose top emotion is not Neutral (at most ``strongest``, kept apart from each other)
-    and ``spaced`` face frames spread evenly over the interview, in time order."""
-    faces = [frame for frame in report.timeline if frame.primary is not None]
-    if not faces:
+    """The strongest moments whose top emotion is not Neutral (at most ``strongest``) and ``spaced`` face frames
+    spread evenly over the interview, in time order. Any two are MOMENTS_APART_S apart, or a sixteenth of the
+    analysed span (``1 / (2 * (strongest + spaced))``) where that is longer; without a frame rate or timestamps,
+    that share of the frame numbers' span. No two show the same time (mm:ss rounds: 1.5 s and 2.5 s are both
+    00:02), so a short clip has fewer moments rather than repeated ones. A sample too near a peak moves to the
+    nearest face frame of its share of the video that is far enough, or is left out."""
+    positions, seconds = _moment_positions(report)
+    on_face = [k for k, frame in enumerate(report.timeline) if frame.primary is not None]
+    if not on_face:
         return []
+    faces = [report.timeline[k] for k in on_face]
+    at = positions[on_face]
     labels = faces[0].primary.emotion.labels
     probs = np.array([frame.primary.emotion.probabilities for frame in faces])
     tops = probs.argmax(axis=1)
     expressive = np.array([labels[top] != NEUTRAL for top in tops])
-    apart = max(1, len(faces) // (2 * (strongest + spaced)))  # in face frames
+    span = float(positions.max() - positions.min())
+    apart = max(MOMENTS_APART_S if seconds else 1.0, span / (2 * (strongest + spaced))) - 1e-9  # float times
     chosen: dict[int, str] = {}
+    shown: set[str] = set()
+
+    def take(i: int, kind: str) -> bool:
+        if any(abs(at[i] - at[j]) < apart for j in chosen):
+            return False
+        if (when := moment_time(faces[i].timestamp, faces[i].index)) in shown:
+            return False
+        chosen[i] = kind
+        shown.add(when)
+        return True
+
     for i in np.argsort(-probs.max(axis=1), kind="stable"):
         if len(chosen) >= strongest:
             break
-        if expressive[i] and all(abs(int(i) - j) >= apart for j in chosen):
-            chosen[int(i)] = "strongest"
-    for q in range(spaced):
-        i = int((q + 0.5) * len(faces) / spaced)
-        if all(abs(i - j) >= apart for j in chosen):
-            chosen[i] = "spaced"
+        if expressive[i]:
+            take(int(i), "strongest")
+    for q in range(spaced):  # the middle face frame of each of ``spaced`` equal slots, else the nearest free one
+        first, end, middle = (int(f * len(faces) / spaced) for f in (q, q + 1, q + 0.5))
+        any(take(i, "spaced") for i in sorted(range(first, end), key=lambda i: abs(i - middle)))
     return [Moment(faces[i].index, faces[i].timestamp, labels[tops[i]], float(probs[i, tops[i]]),
                    faces[i].primary.box, kind) for i, kind in sorted(chosen.items())]

@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime.expressiveness.activity import WEIGHTS, log_ratios
+from runtime.expressiveness.activity import LOG_CLIP, SCORE_PER_DOUBLING, WEIGHTS, log_ratios
 from runtime.manifest import load_manifest
+from runtime.report import EMOTION_INTENSITY as INTENSITY_METHOD
 from runtime.report import EXPRESSIVE_ABOVE, RESERVED_BELOW, Expressiveness
+from runtime.report import FACIAL_ACTIVITY as ACTIVITY_METHOD
 
 LEVEL_MEANING = {
     "Reserved": "Your face showed little visible expression for most of the interview: it came across as calm "
@@ -53,6 +55,17 @@ def method_text(expressiveness: Expressiveness) -> str:
     if "activity" in method or "landmark" in method:
         return FACIAL_ACTIVITY
     return f"Method: {method}."
+
+
+def score_range(method: str) -> tuple[float, float] | None:
+    """The range a method's score can take: emotion intensity -1 to +1 (2 x a mean probability - 1), facial
+    activity +-3 (weighted log2 ratios clipped to +-3, one unit a doubling); None for a trained head's (linear,
+    unbounded) or an unknown method's."""
+    if method == INTENSITY_METHOD:
+        return -1.0, 1.0
+    if method == ACTIVITY_METHOD:
+        return -LOG_CLIP * SCORE_PER_DOUBLING, LOG_CLIP * SCORE_PER_DOUBLING
+    return None
 
 
 def component_name(key: str) -> str:
