@@ -114,7 +114,8 @@ class FrameReader:
         the stop itself are recorded as warnings, so the report is marked incomplete; then closes the source."""
         if self.damaged:
             self._warn_damaged()
-        self._warn(f"{reason} after {self.frames_analyzed} analyzed frame(s)")
+        count = self.frames_analyzed
+        self._warn(f"{reason} after {count} analyzed frame{'' if count == 1 else 's'}")
         self.close()
 
     def _warn(self, message: str) -> None:

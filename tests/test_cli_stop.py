@@ -49,7 +49,7 @@ def test_a_stopped_video_writes_the_frames_it_analyzed(model, tmp_path, monkeypa
     result = json.loads(report.read_text())["video"]
     name = signal.Signals(sig).name
     assert result["frames_analyzed"] == 3 and result["complete"] is False
-    assert result["warnings"] == [f"stopped by {name} after 3 analyzed frame(s)"]
+    assert result["warnings"] == [f"stopped by {name} after 3 analyzed frames"]
     assert len(timeline.read_text().splitlines()) == 1 + 3
     assert cv2.VideoCapture(str(tmp_path / "a.avi")).get(cv2.CAP_PROP_FRAME_COUNT) == 3
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers are given back

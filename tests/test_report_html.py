@@ -276,7 +276,7 @@ def test_a_single_frame_is_counted_in_the_singular():
 
 
 def test_an_incomplete_run_says_so_at_the_top():
-    stopped = "interrupted after 476 analyzed frame(s)"
+    stopped = "interrupted after 476 analyzed frames"
     report = replace(synthetic_report(seconds=30), complete=False, warnings=(stopped,))
     page = report.to_html()
     notice, verdict = page.index("This may cover only part of the video"), page.index('<section id="verdict"')
