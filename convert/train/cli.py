@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -14,9 +15,42 @@ from convert.train.models import ARCHITECTURES, DEFAULT_WIDTHS
 from runtime.preprocess import DEFAULT_CROP_PADDING
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fer-train", description=__doc__)
-    parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
+    parser.add_argument("--threads", type=non_negative_int, default=0, help="TensorFlow threads (0: all cores)")
     parser.add_argument("--log", type=Path, help="also append the progress log to this file")
     sub = parser.add_subparsers(dest="task", required=True)
 
@@ -28,15 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     emo.add_argument("--no-ferplus", action="store_true", help="report against the original labels only")
     emo.add_argument("--run-dir", type=Path, required=True, help="checkpoints, state and log; resumed if present")
     emo.add_argument("--out", type=Path, help="write the best model here (.keras) with its manifest")
-    emo.add_argument("--epochs", type=int)
-    emo.add_argument("--batch-size", type=int)
-    emo.add_argument("--learning-rate", type=float)
-    emo.add_argument("--input-side", type=int)
+    emo.add_argument("--epochs", type=positive_int)
+    emo.add_argument("--batch-size", type=positive_int)
+    emo.add_argument("--learning-rate", type=positive_float)
+    emo.add_argument("--input-side", type=positive_int)
     emo.add_argument("--width", type=int,
                      help="filters of the first stage, doubling per stage (default: "
                           + ", ".join(f"{arch} {width}" for arch, width in DEFAULT_WIDTHS.items()) + ")")
     emo.add_argument("--seed", type=int, default=1234)
-    emo.add_argument("--limit", type=int, help="use at most this many faces per split (smoke runs)")
+    emo.add_argument("--limit", type=positive_int, help="use at most this many faces per split (smoke runs)")
     emo.add_argument("--init-from", type=Path, help="start from this trained model's weights (same architecture)")
     emo.add_argument("--teacher", type=Path, action="append", default=[],
                      help="distil from this trained .keras model; repeat for an ensemble (mean of the teachers, each "
@@ -58,15 +92,15 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--videos", type=Path, required=True, help="folder holding the videos")
     exp.add_argument("--run-dir", type=Path, required=True)
     exp.add_argument("--out", type=Path)
-    exp.add_argument("--frame-skip", type=int, default=15, help="use every N-th frame")
-    exp.add_argument("--max-frames", type=int, default=20, help="faces taken per video at most")
+    exp.add_argument("--frame-skip", type=positive_int, default=15, help="use every N-th frame")
+    exp.add_argument("--max-frames", type=positive_int, default=20, help="faces taken per video at most")
     exp.add_argument("--face-detector", choices=("blazeface", "none"), default="blazeface",
                      help="how faces are found; none: the videos already show face crops (whole frame used)")
     exp.add_argument("--padding", type=float, default=DEFAULT_CROP_PADDING,
                      help="crop padding, a fraction of the face box side (default: the analyzer's)")
-    exp.add_argument("--epochs", type=int, default=30)
-    exp.add_argument("--batch-size", type=int, default=64)
-    exp.add_argument("--learning-rate", type=float, default=1e-3)
+    exp.add_argument("--epochs", type=positive_int, default=30)
+    exp.add_argument("--batch-size", type=positive_int, default=64)
+    exp.add_argument("--learning-rate", type=positive_float, default=1e-3)
     exp.add_argument("--val-fraction", type=float, default=0.2)
     exp.add_argument("--seed", type=int, default=1234)
 
@@ -78,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     act.add_argument("--out", type=Path, required=True, help="the head file to write (.json)")
     act.add_argument("--folds", type=int, default=5, help="participant-grouped cross-validation folds")
     act.add_argument("--alpha", type=float, default=1.0, help="ridge penalty")
-    act.add_argument("--frame-skip", type=int, default=1, help="analyze every N-th frame of each video")
+    act.add_argument("--frame-skip", type=positive_int, default=1, help="analyze every N-th frame of each video")
     act.add_argument("--seed", type=int, default=1234)
     return parser
 

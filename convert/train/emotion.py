@@ -97,8 +97,6 @@ def train_emotion(
     random erasing; ``ferplus_votes`` (fer2013new.csv) mixes each training face's FER+ vote distribution over the
     7 classes into its target, ``ferplus_weight`` its share.
     """
-    import keras
-
     for name, value in (("--distill-weight", distill_weight), ("--erasing", erasing),
                         ("--ferplus-weight", ferplus_weight)):
         if not 0.0 <= value <= 1.0:
@@ -106,13 +104,17 @@ def train_emotion(
     if width is not None and (arch not in WIDTH_ARCHITECTURES or width < 4):
         raise ValueError(f"--width applies to {' and '.join(WIDTH_ARCHITECTURES)} only and must be at least 4; "
                          f"got {width} for {arch}")
+    for name, value in (("--epochs", epochs), ("--batch-size", batch_size), ("--learning-rate", learning_rate),
+                        ("--input-side", input_side), ("--limit", limit)):
+        if value is not None and not value > 0:  # also refuses NaN
+            raise ValueError(f"{name} must be above 0, got {value}")
     spec = SPECS[arch]
-    side = input_side or spec.input_side
-    shape = {"width": width} if width else {}
+    side = input_side if input_side is not None else spec.input_side
+    shape = {"width": width} if width is not None else {}
     config = FitConfig(
-        epochs=epochs or spec.epochs,
-        batch_size=batch_size or spec.batch_size,
-        learning_rate=learning_rate or spec.learning_rate,
+        epochs=epochs if epochs is not None else spec.epochs,
+        batch_size=batch_size if batch_size is not None else spec.batch_size,
+        learning_rate=learning_rate if learning_rate is not None else spec.learning_rate,
         seed=seed,
         init_from=str(init_from) if init_from else None,
         teachers=tuple(str(t) for t in teachers),
@@ -123,7 +125,7 @@ def train_emotion(
         soft_label_weight=ferplus_weight if ferplus_votes else 0.0,
     )
     splits = load_fer2013(data)
-    if limit:
+    if limit is not None:
         splits = {k: v.subset(np.arange(min(limit, len(v)))) for k, v in splits.items()}
     train, val, test = splits["Training"], splits["PublicTest"], splits["PrivateTest"]
     log.info("FER-2013: %d training, %d validation, %d test faces; %s at %dx%d",
@@ -142,6 +144,8 @@ def train_emotion(
         config,
         run_dir,
     )
+    import keras
+
     best = keras.models.load_model(run_dir / BEST)
     majority = load_ferplus_majority(ferplus) if ferplus else None
     report = evaluate(best, test, side, majority)

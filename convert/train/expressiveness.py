@@ -132,6 +132,9 @@ def train_expressiveness_model(
         ValueError: no usable video, a class without videos, or a split that cannot be made.
     """
     _check_fraction(val_fraction)  # before decoding every video
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("learning_rate", learning_rate)):
+        if not value > 0:  # also refuses NaN
+            raise ValueError(f"{name} must be above 0, got {value}")
     data = load_video_faces(read_metadata(metadata, videos), detector, sampling)
     is_val = split_by_video([r.label for r in data.rows], val_fraction, seed)[data.videos]
     train_x, train_y = data.faces[~is_val], data.labels[~is_val]

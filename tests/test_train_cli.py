@@ -1,0 +1,66 @@
+"""`fer-train`'s checks of its arguments, before any data is read or any model trained (no TensorFlow needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from convert.train import emotion as emotion_trainer
+from convert.train import expressiveness as expressiveness_trainer
+from convert.train.cli import main
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """The trainers replaced by recorders: a check that lets bad arguments through trains nothing."""
+    calls = []
+    monkeypatch.setattr(emotion_trainer, "train_emotion", lambda *a, **k: calls.append(("emotion", a, k)))
+    monkeypatch.setattr(expressiveness_trainer, "train_expressiveness", lambda *a, **k: calls.append(("exp", a, k)))
+    monkeypatch.setattr("convert.train.activity.train_activity_head", lambda *a, **k: calls.append(("act", a, k)))
+    return calls
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--epochs", "0"), ("--epochs", "-1"), ("--batch-size", "0"), ("--batch-size", "-4"), ("--limit", "-1"),
+    ("--limit", "0"), ("--input-side", "-8"), ("--learning-rate", "0"), ("--learning-rate", "-0.1"),
+    ("--learning-rate", "nan"), ("--epochs", "two"),
+])
+def test_emotion_refuses_numbers_out_of_range(tmp_path, no_training, capsys, option, value):
+    with pytest.raises(SystemExit) as stop:
+        main(["emotion", "--data", str(tmp_path / "fer.csv"), "--run-dir", str(tmp_path / "run"), option, value])
+    assert stop.value.code == 2 and option in capsys.readouterr().err and not no_training
+
+
+@pytest.mark.parametrize(("task", "option", "value"), [
+    ("expressiveness", "--epochs", "0"), ("expressiveness", "--batch-size", "0"),
+    ("expressiveness", "--learning-rate", "0"), ("expressiveness", "--frame-skip", "0"),
+    ("expressiveness", "--max-frames", "0"), ("activity", "--frame-skip", "0"),
+])
+def test_the_video_trainers_refuse_numbers_out_of_range(tmp_path, no_training, capsys, task, option, value):
+    where = ["--run-dir", str(tmp_path / "run")] if task == "expressiveness" else ["--out", str(tmp_path / "h.json")]
+    with pytest.raises(SystemExit) as stop:
+        main([task, "--metadata", str(tmp_path / "m.jsonl"), "--videos", str(tmp_path), *where, option, value])
+    assert stop.value.code == 2 and option in capsys.readouterr().err and not no_training
+
+
+def test_threads_may_be_zero_but_not_negative(tmp_path, no_training, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--threads", "-1", "emotion", "--data", str(tmp_path / "f.csv"), "--run-dir", str(tmp_path / "r")])
+    assert stop.value.code == 2 and "--threads" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("keyword", ["epochs", "batch_size", "learning_rate", "input_side", "limit"])
+def test_train_emotion_refuses_zero_instead_of_taking_the_default(tmp_path, keyword):
+    """0 used to mean 'the architecture's default' (``epochs or spec.epochs``): 40 epochs for --epochs 0."""
+    with pytest.raises(ValueError, match=keyword.replace("_", "-")):
+        emotion_trainer.train_emotion("cnn", tmp_path / "absent.csv", tmp_path / "run", None, **{keyword: 0})
+
+
+def test_the_video_trainers_refuse_zero_before_reading_any_video(tmp_path):
+    from convert.data.recruitview import SamplingOptions
+    from convert.train.activity import train_activity_head
+
+    with pytest.raises(ValueError, match="epochs"):  # no metadata file: it fails before reading it
+        expressiveness_trainer.train_expressiveness_model(tmp_path / "absent.jsonl", tmp_path, tmp_path / "run",
+                                                          None, None, SamplingOptions(), epochs=0)
+    with pytest.raises(ValueError, match="frame_skip"):
+        train_activity_head(tmp_path / "absent.jsonl", tmp_path, tmp_path / "h.json", frame_skip=0)
