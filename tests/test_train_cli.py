@@ -64,3 +64,44 @@ def test_the_video_trainers_refuse_zero_before_reading_any_video(tmp_path):
                                                           None, None, SamplingOptions(), epochs=0)
     with pytest.raises(ValueError, match="frame_skip"):
         train_activity_head(tmp_path / "absent.jsonl", tmp_path, tmp_path / "h.json", frame_skip=0)
+
+
+def _emotion(tmp_path, *extra):
+    return ["emotion", "--data", str(tmp_path / "fer.csv"), "--run-dir", str(tmp_path / "run"), *extra]
+
+
+@pytest.mark.parametrize(("extra", "said"), [
+    (("--out", "{t}/a.onnx"), "must name a .keras or .h5 file"),
+    (("--out", "{t}/folder.keras"), "is a folder"),
+    (("--out", "{t}/a_file/m.keras"), "is not a folder"),
+    (("--run-dir", "{t}/a_file"), "is a file, not a run folder"),
+    (("--log", "{t}/folder.keras"), "is a folder"),
+])
+def test_outputs_are_checked_before_any_work(tmp_path, no_training, caplog, extra, said):
+    """Each used to fail only after training (--out), or with a traceback (--run-dir, --log)."""
+    (tmp_path / "folder.keras").mkdir()
+    (tmp_path / "a_file").write_text("x")
+    option, value = extra
+    args = [option, value.format(t=tmp_path)]
+    argv = args + _emotion(tmp_path) if option == "--log" else _emotion(tmp_path, *args)
+    with caplog.at_level("ERROR"):
+        assert main(argv) == 2
+    assert said in caplog.text and not no_training
+
+
+def test_the_video_trainers_check_their_outputs_first(tmp_path, no_training, caplog):
+    (tmp_path / "h.json").mkdir()
+    videos = ["--metadata", str(tmp_path / "m.jsonl"), "--videos", str(tmp_path)]
+    with caplog.at_level("ERROR"):
+        run = ["--run-dir", str(tmp_path / "r")]
+        assert main(["expressiveness", *videos, *run, "--out", str(tmp_path / "a.tflite")]) == 2
+        assert main(["activity", *videos, "--out", str(tmp_path / "h.json")]) == 2
+        assert main(["activity", *videos, "--out", str(tmp_path / "h.txt")]) == 2
+    assert "must name a .keras or .h5 file" in caplog.text and "is a folder" in caplog.text
+    assert "must name a .json file" in caplog.text and not no_training
+
+
+def test_outputs_in_folders_still_to_be_made_are_accepted(tmp_path, no_training):
+    out = tmp_path / "new" / "deeper" / "m.h5"
+    assert main(["--log", str(tmp_path / "logs" / "t.log"), *_emotion(tmp_path, "--out", str(out))]) == 0
+    assert len(no_training) == 1 and not out.parent.exists()

@@ -117,12 +117,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure(threads: int, log_file: Path | None) -> None:
+def _configure(log_file: Path | None) -> None:
+    """Logs to stderr and, with ``log_file``, appends to it too (its folder made).
+
+    Raises:
+        ValueError: the log file cannot be opened.
+    """
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    problem = None
     if log_file:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file))
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            handlers.append(logging.FileHandler(log_file))
+        except OSError as exc:
+            problem = f"--log {log_file} cannot be opened: {exc}"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers)
+    if problem:
+        raise ValueError(problem)
+
+
+def _set_threads(threads: int) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if threads:
         import tensorflow as tf
@@ -134,10 +148,66 @@ def _configure(threads: int, log_file: Path | None) -> None:
             logging.getLogger("fer-train").warning("--threads ignored: TensorFlow is already initialized")
 
 
+def _folder_problem(folder: Path, what: str) -> str | None:
+    """Why ``folder`` can neither be used nor made (its nearest existing ancestor is not a writable folder), or
+    None."""
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{what}: {probe} is not a folder"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"{what}: {probe} is not writable"
+    return None
+
+
+def _file_problem(path: Path, option: str, suffixes: tuple[str, ...] = ()) -> str | None:
+    """Why ``path`` cannot be written as the file ``option`` names, or None."""
+    if suffixes and path.suffix not in suffixes:
+        return f"{option} must name a {' or '.join(suffixes)} file, got {path}"
+    if path.is_dir():
+        return f"{option} {path} is a folder; name a file"
+    return _folder_problem(path.parent, f"{option} {path}")
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """The files and folders that training writes, checked before any work so that a run does not fail at its end.
+
+    Raises:
+        ValueError: one of them cannot be written.
+    """
+    problems = []
+    if args.log is not None:
+        problems.append(_file_problem(args.log, "--log"))
+    if args.task == "activity":
+        problems.append(_file_problem(args.out, "--out", (".json",)))
+    else:
+        from convert.pipeline import KERAS_SUFFIXES
+
+        if args.out is not None:
+            problems.append(_file_problem(args.out, "--out", KERAS_SUFFIXES))
+        if args.run_dir.exists() and not args.run_dir.is_dir():
+            problems.append(f"--run-dir {args.run_dir} is a file, not a run folder")
+        else:
+            problems.append(_folder_problem(args.run_dir, f"--run-dir {args.run_dir}"))
+    problems = [p for p in problems if p]
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _configure(args.threads, args.log)
+    log = logging.getLogger("fer-train")
     try:
+        _check_paths(args)
+    except ValueError as exc:
+        _configure(None)
+        log.error("%s", exc)
+        return 2
+    try:
+        _configure(args.log)
+        if args.task != "activity":  # TensorFlow's; the activity head is numpy only
+            _set_threads(args.threads)
         if args.task == "emotion":
             from convert.train.emotion import train_emotion
 
@@ -154,8 +224,6 @@ def main(argv: list[str] | None = None) -> int:
         elif args.task == "activity":
             from convert.train.activity import train_activity_head
 
-            if args.out.suffix != ".json":
-                raise ValueError(f"--out must name a .json file, got {args.out}")
             train_activity_head(args.metadata, args.videos, args.out, folds=args.folds, alpha=args.alpha,
                                 frame_skip=args.frame_skip, seed=args.seed)
         else:
@@ -163,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
 
             train_expressiveness(args)
     except (FileNotFoundError, ValueError, ImportError) as exc:
-        logging.getLogger("fer-train").error("%s", exc)
+        log.error("%s", exc)
         return 2
     return 0
 
