@@ -105,3 +105,37 @@ def test_outputs_in_folders_still_to_be_made_are_accepted(tmp_path, no_training)
     out = tmp_path / "new" / "deeper" / "m.h5"
     assert main(["--log", str(tmp_path / "logs" / "t.log"), *_emotion(tmp_path, "--out", str(out))]) == 0
     assert len(no_training) == 1 and not out.parent.exists()
+
+
+@pytest.mark.parametrize("task", ["emotion", "expressiveness"])
+def test_without_tensorflow_the_keras_trainers_name_the_extra_up_front(tmp_path, no_training, caplog, monkeypatch,
+                                                                       task):
+    """The minimal install said only "No module named 'keras'" (expressiveness after decoding every video)."""
+    import convert.train.cli as cli
+
+    monkeypatch.setattr(cli, "find_spec", lambda name: None if name in ("tensorflow", "keras") else object())
+    args = _emotion(tmp_path) if task == "emotion" else [
+        "expressiveness", "--metadata", str(tmp_path / "m.jsonl"), "--videos", str(tmp_path), "--run-dir",
+        str(tmp_path / "r")]
+    with caplog.at_level("ERROR"):
+        assert main(["--threads", "1", *args]) == 2
+    assert "pip install 'fer-edge[convert]'" in caplog.text and not no_training
+
+
+def test_the_activity_head_needs_no_tensorflow_even_with_threads(tmp_path, no_training, monkeypatch):
+    import builtins
+
+    import convert.train.cli as cli
+
+    real_import = builtins.__import__
+
+    def no_tensorflow(name, *args, **kwargs):
+        if name.split(".")[0] in ("tensorflow", "keras"):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(cli, "find_spec", lambda name: None if name in ("tensorflow", "keras") else object())
+    monkeypatch.setattr(builtins, "__import__", no_tensorflow)
+    assert main(["--threads", "2", "activity", "--metadata", str(tmp_path / "m.jsonl"), "--videos", str(tmp_path),
+                 "--out", str(tmp_path / "h.json")]) == 0
+    assert len(no_training) == 1

@@ -8,6 +8,7 @@ import logging
 import math
 import os
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 from convert.data.paths import default_fer2013, default_ferplus, ferplus_votes_file
@@ -195,6 +196,19 @@ def _check_paths(args: argparse.Namespace) -> None:
         raise ValueError("; ".join(problems))
 
 
+def _require_tensorflow(task: str) -> None:
+    """Refuses, before any work (``expressiveness`` would decode every video first), a task that trains a Keras
+    model where TensorFlow is not installed (the minimal install).
+
+    Raises:
+        ImportError: TensorFlow or Keras is missing; the message names the extra that brings them.
+    """
+    missing = [name for name in ("tensorflow", "keras") if find_spec(name) is None]
+    if missing:
+        raise ImportError(f"fer-train {task} trains with TensorFlow and Keras ({' and '.join(missing)} not "
+                          "installed): pip install 'fer-edge[convert]'")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     log = logging.getLogger("fer-train")
@@ -206,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         _configure(args.log)
-        if args.task != "activity":  # TensorFlow's; the activity head is numpy only
+        if args.task != "activity":  # the activity head is numpy only
+            _require_tensorflow(args.task)
             _set_threads(args.threads)
         if args.task == "emotion":
             from convert.train.emotion import train_emotion
