@@ -56,6 +56,18 @@ def test_missing_and_malformed_data(tmp_path, caplog):
     assert "line 2" in caplog.text
 
 
+@pytest.mark.parametrize("empty", ["PrivateTest", "PublicTest", "Training"])
+def test_a_split_without_faces_is_refused_before_training(tmp_path, caplog, empty):
+    """It used to train, then end in an UnboundLocalError traceback or a misleading 'best.keras not found'."""
+    counts = {split: 0 if split == empty else 14 for split in ("Training", "PublicTest", "PrivateTest")}
+    data = write_fer_csv(tmp_path / "fer.csv", counts)
+    run = tmp_path / "run"
+    with caplog.at_level("ERROR"):
+        assert main(["emotion", "--data", str(data), "--run-dir", str(run), "--epochs", "1", "--batch-size", "16",
+                     "--no-ferplus"]) == 2
+    assert f"has no {empty} rows" in caplog.text and not run.exists()
+
+
 VOTE_HEADER = "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\n"
 
 

@@ -125,6 +125,10 @@ def train_emotion(
         soft_label_weight=ferplus_weight if ferplus_votes else 0.0,
     )
     splits = load_fer2013(data)
+    empty = [name for name, faces in splits.items() if not len(faces)]
+    if empty:
+        raise ValueError(f"{data} has no {' and no '.join(empty)} rows: training needs faces in every split "
+                         "(Training to train on, PublicTest to select the best epoch, PrivateTest to report on)")
     if limit is not None:
         splits = {k: v.subset(np.arange(min(limit, len(v)))) for k, v in splits.items()}
     train, val, test = splits["Training"], splits["PublicTest"], splits["PrivateTest"]
