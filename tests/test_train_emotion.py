@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -34,6 +35,37 @@ def test_one_epoch_writes_a_model_with_its_manifest_and_resumes(tmp_path, arch, 
     with caplog.at_level("INFO"):
         assert main(args) == 0
     assert "already finished" in caplog.text and (run / "last.keras").stat().st_mtime == mtime
+
+
+@pytest.fixture(scope="module")
+def one_epoch(tmp_path_factory):
+    """A run folder holding one finished epoch of the cnn (copy it before changing it) and its arguments."""
+    root = tmp_path_factory.mktemp("one_epoch")
+    data = write_fer_csv(root / "fer.csv", {"Training": 35, "PublicTest": 7, "PrivateTest": 7})
+    args = ["emotion", "--data", str(data), "--run-dir", str(root / "run"), "--epochs", "1", "--batch-size", "16",
+            "--no-ferplus"]
+    assert main(args) == 0
+    return {"data": data, "run": root / "run", "args": args}
+
+
+def _copy_run(one_epoch, tmp_path):
+    """A copy of the fixture's run folder and the arguments that resume it."""
+    run = tmp_path / "run"
+    shutil.copytree(one_epoch["run"], run)
+    args = list(one_epoch["args"])
+    args[args.index("--run-dir") + 1] = str(run)
+    return run, args
+
+
+@pytest.mark.parametrize("damaged", ["state.json", "last.keras"])
+def test_a_corrupt_run_folder_is_named(one_epoch, tmp_path, caplog, damaged):
+    """A corrupt state.json gave a JSON error without the file's name, a corrupt last.keras Keras' 'File not
+    found' although the file is there."""
+    run, args = _copy_run(one_epoch, tmp_path)
+    (run / damaged).write_bytes(b"{" if damaged == "state.json" else b"PK\x03\x04 not a zip")
+    with caplog.at_level("ERROR"):
+        assert main(args) == 2
+    assert f"{run / damaged} is corrupt" in caplog.text and "delete the run folder" in caplog.text
 
 
 def test_resume_with_another_configuration_is_refused(tmp_path, caplog):

@@ -13,7 +13,7 @@ from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority, l
 from convert.metrics import classification_report
 from convert.train.distill import ensemble_probabilities, load_teacher, offline_targets
 from convert.train.export import export_keras_model
-from convert.train.loop import BEST, FitConfig, finished, fit
+from convert.train.loop import BEST, FitConfig, finished, fit, load_checkpoint, read_state
 from convert.train.models import SPECS, WIDTH_ARCHITECTURES
 from runtime.manifest import FER2013_LABELS, Normalization
 from runtime.preprocess import prepare_faces
@@ -124,6 +124,7 @@ def train_emotion(
         soft_labels=str(ferplus_votes) if ferplus_votes else None,
         soft_label_weight=ferplus_weight if ferplus_votes else 0.0,
     )
+    read_state(run_dir)  # a corrupt run folder refused before the data is read
     splits = load_fer2013(data)
     empty = [name for name, faces in splits.items() if not len(faces)]
     if empty:
@@ -148,9 +149,7 @@ def train_emotion(
         config,
         run_dir,
     )
-    import keras
-
-    best = keras.models.load_model(run_dir / BEST)
+    best = load_checkpoint(run_dir / BEST)
     majority = load_ferplus_majority(ferplus) if ferplus else None
     report = evaluate(best, test, side, majority)
     log.info("PrivateTest accuracy %s", _summary(report))

@@ -24,6 +24,7 @@ LAST = "last.keras"
 BEST = "best.keras"
 STATE = "state.json"
 LOCK = ".lock"
+RUN = "run"  # the state's record of what is trained on what (architecture, data file...), beside its FitConfig
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ class _Checkpoint:
                 state["history"].append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()},
                                          "seconds": seconds})
                 state["seconds"] += seconds
-                _write_whole(run_dir / STATE, lambda partial: partial.write_text(json.dumps(state, indent=2)))
+                save_state(run_dir, state)
                 log.info("epoch %d/%d %s", epoch + 1, state["config"]["epochs"],
                          " ".join(f"{k}={float(v):.4f}" for k, v in sorted(logs.items())))
 
@@ -186,6 +187,49 @@ class _Checkpoint:
                 state["_t0"] = time.time()
 
         self.callback = Callback()
+
+
+def save_state(run_dir: Path, state: dict[str, Any]) -> None:
+    _write_whole(run_dir / STATE, lambda partial: partial.write_text(json.dumps(state, indent=2)))
+
+
+def _corrupt(path: Path, why: object) -> str:
+    return f"{path} is corrupt ({why}); delete the run folder {path.parent} to start the run over"
+
+
+def read_state(run_dir: Path) -> dict[str, Any] | None:
+    """The state of the run ``run_dir`` holds, or None when it holds none to resume (no state.json or no
+    last.keras: a fresh run starts there).
+
+    Raises:
+        ValueError: state.json is corrupt (the message names it).
+    """
+    path = run_dir / STATE
+    if not (path.is_file() and (run_dir / LAST).is_file()):
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(_corrupt(path, exc)) from None
+    if not (isinstance(state, dict) and isinstance(state.get("config"), dict) and isinstance(state.get("epoch"), int)):
+        raise ValueError(_corrupt(path, "not a run's state: no config or epoch"))
+    return state
+
+
+def load_checkpoint(path: Path) -> Any:
+    """A run folder's model (last.keras, best.keras), with its optimizer state.
+
+    Raises:
+        ValueError: the file is missing or cannot be loaded (the message names it).
+    """
+    import keras
+
+    if not path.is_file():
+        raise ValueError(f"{path} is missing; delete the run folder {path.parent} to start the run over")
+    try:
+        return keras.models.load_model(path)
+    except Exception as exc:  # Keras raises many types (ValueError, OSError, zipfile.BadZipFile, ...)
+        raise ValueError(_corrupt(path, f"cannot be loaded as a Keras model: {exc}")) from None
 
 
 def finished(run_dir: Path, epochs: int) -> bool:
@@ -238,15 +282,14 @@ def _fit(build: Callable[[], Any], train: tuple[np.ndarray, np.ndarray], val: tu
          num_classes: int, config: FitConfig, run_dir: Path) -> dict[str, Any]:
     import keras
 
-    state_path = run_dir / STATE
-    if state_path.is_file() and (run_dir / LAST).is_file():
-        state = json.loads(state_path.read_text())
+    state = read_state(run_dir)
+    if state is not None:
         # a field added to FitConfig after the run started is absent from its state: the run used its default
         defaults = {f.name: f.default for f in fields(FitConfig) if f.default is not MISSING}
         state["config"] = {**json.loads(json.dumps(defaults)), **state["config"]}
         if state["config"] != json.loads(json.dumps(asdict(config))):
             raise ValueError(f"{run_dir} holds a run with another configuration: {state['config']}")
-        model = keras.models.load_model(run_dir / LAST)
+        model = load_checkpoint(run_dir / LAST)
         log.info("resuming %s at epoch %d", run_dir, state["epoch"])
     else:
         keras.utils.set_random_seed(config.seed)
