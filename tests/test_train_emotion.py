@@ -68,6 +68,49 @@ def test_a_corrupt_run_folder_is_named(one_epoch, tmp_path, caplog, damaged):
     assert f"{run / damaged} is corrupt" in caplog.text and "delete the run folder" in caplog.text
 
 
+@pytest.mark.parametrize(("change", "said"), [
+    (["--arch", "resnet"], "architecture 'cnn' (asked: 'resnet')"),
+    (["--input-side", "40"], "input side 48 (asked: 40)"),
+    (["--limit", "10"], "--limit None (asked: 10)"),
+    (["--data", "{other}"], "data file"),
+    (["--arch", "resnet", "--width", "16"], "width 32 (asked: 16)"),
+])
+def test_resuming_another_run_is_refused_naming_what_differs(one_epoch, tmp_path, caplog, change, said):
+    """The FitConfig says none of these: the run folder used to be taken as finished, and --out got the cnn under a
+    manifest saying resnet."""
+    run, args = _copy_run(one_epoch, tmp_path)
+    if "--width" in change:  # a resnet of width 32's folder, asked for width 16
+        state = json.loads((run / "state.json").read_text())
+        state["run"].update(architecture="resnet", width=32)
+        (run / "state.json").write_text(json.dumps(state))
+    other = write_fer_csv(tmp_path / "other.csv", {"Training": 30, "PublicTest": 7, "PrivateTest": 7}, seed=5)
+    out = tmp_path / "b.keras"
+    with caplog.at_level("ERROR"):
+        assert main([*args, *[c.format(other=other) for c in change], "--out", str(out)]) == 2
+    assert f"{run} holds another run" in caplog.text and said in caplog.text and not out.exists()
+
+
+def test_a_run_folder_without_the_record_resumes_and_records_it(one_epoch, tmp_path, caplog):
+    """A run folder of the fer-train before the record (the campaign's teachers'): resumed on its FitConfig, whose
+    later fields it may lack too, and the record is written then, for the resumes after it."""
+    run, args = _copy_run(one_epoch, tmp_path)
+    state = json.loads((run / "state.json").read_text())
+    record = state.pop("run")
+    assert record == {"architecture": "cnn", "width": None, "input_side": 48, "limit": None,
+                      "data": str(one_epoch["data"].resolve()), "data_bytes": one_epoch["data"].stat().st_size}
+    for later in ("erasing", "soft_labels", "soft_label_weight", "distill_offline"):  # FitConfig fields added later
+        del state["config"][later]
+    del state["machine"]
+    (run / "state.json").write_text(json.dumps(state))
+    with caplog.at_level("INFO"):
+        assert main(args) == 0
+    assert "already finished" in caplog.text and json.loads((run / "state.json").read_text())["run"] == record
+    caplog.clear()
+    with caplog.at_level("ERROR"):
+        assert main([*args, "--arch", "resnet"]) == 2
+    assert "holds another run: architecture 'cnn' (asked: 'resnet')" in caplog.text
+
+
 def test_resume_with_another_configuration_is_refused(tmp_path, caplog):
     data = write_fer_csv(tmp_path / "fer.csv", {"Training": 35, "PublicTest": 7, "PrivateTest": 7})
     base = ["emotion", "--data", str(data), "--run-dir", str(tmp_path / "run"), "--batch-size", "16", "--no-ferplus"]

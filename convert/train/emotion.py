@@ -13,8 +13,8 @@ from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority, l
 from convert.metrics import classification_report
 from convert.train.distill import ensemble_probabilities, load_teacher, offline_targets
 from convert.train.export import export_keras_model
-from convert.train.loop import BEST, FitConfig, finished, fit, load_checkpoint, read_state
-from convert.train.models import SPECS, WIDTH_ARCHITECTURES
+from convert.train.loop import BEST, FitConfig, check_resume, finished, fit, load_checkpoint
+from convert.train.models import DEFAULT_WIDTHS, SPECS, WIDTH_ARCHITECTURES
 from runtime.manifest import FER2013_LABELS, Normalization
 from runtime.preprocess import prepare_faces
 
@@ -65,6 +65,14 @@ def report_of(probs: np.ndarray, faces: FaceSet, ferplus: np.ndarray | None) -> 
     if ferplus is not None:
         report["ferplus"] = classification_report(ferplus[faces.rows], predictions, FER2013_LABELS)
     return report
+
+
+def run_identity(arch: str, width: int | None, side: int, limit: int | None, data: Path) -> dict[str, Any]:
+    """What a run folder records beside its FitConfig, so that a resume trains the same model on the same faces: the
+    architecture, its width (the default one when not given), input side, --limit and the data file (resolved path
+    and size)."""
+    return {"architecture": arch, "width": width if width is not None else DEFAULT_WIDTHS.get(arch),
+            "input_side": side, "limit": limit, "data": str(data.resolve()), "data_bytes": data.stat().st_size}
 
 
 def train_emotion(
@@ -124,7 +132,11 @@ def train_emotion(
         soft_labels=str(ferplus_votes) if ferplus_votes else None,
         soft_label_weight=ferplus_weight if ferplus_votes else 0.0,
     )
-    read_state(run_dir)  # a corrupt run folder refused before the data is read
+    data = Path(data)
+    if not data.is_file():
+        raise FileNotFoundError(f"FER-2013 file not found: {data}")
+    identity = run_identity(arch, width, side, limit, data)
+    check_resume(run_dir, config, identity)  # another run, or a corrupt one, refused before the data is read
     splits = load_fer2013(data)
     empty = [name for name, faces in splits.items() if not len(faces)]
     if empty:
@@ -148,6 +160,7 @@ def train_emotion(
         len(FER2013_LABELS),
         config,
         run_dir,
+        identity,
     )
     best = load_checkpoint(run_dir / BEST)
     majority = load_ferplus_majority(ferplus) if ferplus else None
