@@ -139,3 +139,35 @@ def test_the_activity_head_needs_no_tensorflow_even_with_threads(tmp_path, no_tr
     assert main(["--threads", "2", "activity", "--metadata", str(tmp_path / "m.jsonl"), "--videos", str(tmp_path),
                  "--out", str(tmp_path / "h.json")]) == 0
     assert len(no_training) == 1
+
+
+@pytest.fixture
+def shared_data(tmp_path, monkeypatch):
+    """A shared data folder ($FER_EDGE_DATA) with its FER-2013 file and FER+ labels."""
+    root = tmp_path / "shared"
+    (root / "fer2013").mkdir(parents=True)
+    (root / "fer2013" / "fer2013.csv.gz").write_bytes(b"")
+    (root / "fer2013" / "ferplus_majority_labels.csv").write_text("ferplus_majority\n")
+    monkeypatch.setenv("FER_EDGE_DATA", str(root))
+    monkeypatch.delenv("FER2013_CSV", raising=False)
+    return root / "fer2013"
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ([], "shared"),  # --data by default: the shared file, with the shared FER+ labels
+    (["--data", "{shared}/fer2013.csv.gz"], "shared"),
+    (["--data", "{t}/own.csv"], None),  # another file: the shared FER+ labels are not its rows'
+    (["--data", "{t}/own.csv", "--ferplus", "{t}/own_ferplus.csv"], "own"),
+    (["--no-ferplus"], None),
+])
+def test_the_shared_ferplus_labels_go_with_the_shared_data_only(tmp_path, shared_data, no_training, caplog, extra,
+                                                                expected):
+    """The shared FER+ file used to be applied to any --data file: a report on mismatched rows, or an IndexError."""
+    args = [a.format(t=tmp_path, shared=shared_data) for a in extra]
+    with caplog.at_level("INFO"):
+        assert main(["emotion", "--run-dir", str(tmp_path / "run"), *args]) == 0
+    ferplus = no_training[0][2]["ferplus"]
+    wanted = {"shared": shared_data / "ferplus_majority_labels.csv", "own": tmp_path / "own_ferplus.csv"}
+    assert ferplus == wanted.get(expected)
+    if extra[:1] == ["--data"] and expected is None:
+        assert "no FER+ labels" in caplog.text and "--ferplus FILE" in caplog.text

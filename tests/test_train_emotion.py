@@ -146,6 +146,24 @@ def test_a_split_without_faces_is_refused_before_training(tmp_path, caplog, empt
 VOTE_HEADER = "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\n"
 
 
+@pytest.mark.parametrize("option", ["--ferplus", "--ferplus-votes"])
+def test_a_ferplus_file_of_other_rows_is_refused_before_training(tmp_path, caplog, option):
+    """A shorter FER+ label file ended in an IndexError traceback after training; a vote file covering the
+    training rows but not the file's was used silently."""
+    counts = {"Training": 35, "PublicTest": 7, "PrivateTest": 7}
+    data = write_fer_csv(tmp_path / "fer.csv", counts)
+    other = tmp_path / "other.csv"
+    if option == "--ferplus":
+        other.write_text("ferplus_majority\n" + "Happy\n" * 40)
+    else:
+        other.write_text(VOTE_HEADER + "Training,f.png,1,2,0,0,0,0,0,0,0,0\n" * 40)
+    run = tmp_path / "run"
+    with caplog.at_level("ERROR"):
+        assert main(["emotion", "--data", str(data), "--run-dir", str(run), "--epochs", "1", "--batch-size", "16",
+                     option, str(other)]) == 2
+    assert f"{other} has 40 rows but {data} has 49" in caplog.text and not (run / "state.json").exists()
+
+
 def test_random_erasing_replaces_one_rectangle_of_the_chosen_faces():
     import tensorflow as tf
 

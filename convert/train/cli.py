@@ -11,7 +11,7 @@ import sys
 from importlib.util import find_spec
 from pathlib import Path
 
-from convert.data.paths import default_fer2013, default_ferplus, ferplus_votes_file
+from convert.data.paths import default_fer2013, default_ferplus, ferplus_votes_file, is_shared_fer2013
 from convert.train.models import ARCHITECTURES, DEFAULT_WIDTHS
 from runtime.preprocess import DEFAULT_CROP_PADDING
 
@@ -59,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     emo.add_argument("--arch", choices=ARCHITECTURES, default="cnn")
     emo.add_argument("--data", type=Path, default=default_fer2013(),
                      help="fer2013.csv(.gz) (default: $FER2013_CSV or ../shared/data/fer2013/fer2013.csv.gz)")
-    emo.add_argument("--ferplus", type=Path, default=default_ferplus(), help="FER+ majority labels, for the report")
+    emo.add_argument("--ferplus", type=Path,
+                     help="FER+ majority labels, one row per row of --data, for the report (default: the shared "
+                          "data's ferplus_majority_labels.csv when --data is the shared FER-2013 file; else none)")
     emo.add_argument("--no-ferplus", action="store_true", help="report against the original labels only")
     emo.add_argument("--run-dir", type=Path, required=True, help="checkpoints, state and log; resumed if present")
     emo.add_argument("--out", type=Path, help="write the best model here (.keras) with its manifest")
@@ -209,6 +211,27 @@ def _require_tensorflow(task: str) -> None:
                           "installed): pip install 'fer-edge[convert]'")
 
 
+def _ferplus_labels(args: argparse.Namespace) -> Path | None:
+    """The FER+ majority-label file to report against: --ferplus, else the shared data's when --data is the shared
+    FER-2013 file (its rows are that file's), else none; logged."""
+    log = logging.getLogger("fer-train")
+    if args.no_ferplus:
+        return None
+    if args.ferplus is not None:
+        return args.ferplus
+    shared = default_ferplus()
+    if shared is None:
+        log.info("no FER+ labels: the shared data has no fer2013/ferplus_majority_labels.csv (--ferplus FILE gives "
+                 "one); PrivateTest is reported against the original labels only")
+        return None
+    if not is_shared_fer2013(args.data):
+        log.info("no FER+ labels: %s's rows are the shared FER-2013 file's, not those of --data %s (--ferplus FILE "
+                 "gives labels for it); PrivateTest is reported against the original labels only", shared, args.data)
+        return None
+    log.info("FER+ labels: %s (the shared data's, for the shared FER-2013 file)", shared)
+    return shared
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     log = logging.getLogger("fer-train")
@@ -231,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             train_emotion(args.arch, args.data, args.run_dir, args.out, epochs=args.epochs,
                           batch_size=args.batch_size, learning_rate=args.learning_rate,
                           input_side=args.input_side, width=args.width,
-                          ferplus=None if args.no_ferplus else args.ferplus,
+                          ferplus=_ferplus_labels(args),
                           seed=args.seed, limit=args.limit, init_from=args.init_from, teachers=args.teacher,
                           distill_weight=args.distill_weight, distill_offline=args.distill_offline,
                           erasing=args.erasing,

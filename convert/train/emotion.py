@@ -26,12 +26,27 @@ def faces_to_input(faces: FaceSet, side: int) -> np.ndarray:
     return prepare_faces(faces.images, (side, side), "gray", Normalization())
 
 
-def training_targets(faces: FaceSet, votes_file: Path | None, weight: float) -> np.ndarray:
+def check_rows(path: Path, rows: int, data: Path, data_rows: int) -> None:
+    """Refuses a FER+ file (labels or votes) that does not have one row per row of the FER-2013 file ``data``.
+
+    Raises:
+        ValueError: the counts differ; the message names both files and their counts.
+    """
+    if rows != data_rows:
+        raise ValueError(f"{path} has {rows} rows but {data} has {data_rows}: a FER+ file needs one row per row of "
+                         "the FER-2013 file it was made for")
+
+
+def training_targets(faces: FaceSet, votes_file: Path | None, weight: float,
+                     data: tuple[Path, int] | None = None) -> np.ndarray:
     """Class indices, or with FER+ votes the targets ``(1 - weight) * one_hot + weight * votes / sum(votes)``;
-    a face whose votes all went to contempt, unknown or not-a-face keeps its one-hot target."""
+    a face whose votes all went to contempt, unknown or not-a-face keeps its one-hot target. ``data``, the FER-2013
+    file and its row count, has the vote file checked for one row per row of it (``check_rows``)."""
     if votes_file is None:
         return faces.labels
     votes = load_ferplus_votes(votes_file)
+    if data is not None:
+        check_rows(votes_file, len(votes), *data)
     if len(faces) and faces.rows.max() >= len(votes):
         raise ValueError(f"{votes_file} has {len(votes)} rows; the FER-2013 file has at least {faces.rows.max() + 1}")
     one_hot = np.eye(len(FER2013_LABELS), dtype=np.float32)[faces.labels]
@@ -142,13 +157,19 @@ def train_emotion(
     if empty:
         raise ValueError(f"{data} has no {' and no '.join(empty)} rows: training needs faces in every split "
                          "(Training to train on, PublicTest to select the best epoch, PrivateTest to report on)")
+    rows = sum(len(faces) for faces in splits.values())
+    majority = None
+    if ferplus is not None:  # checked before training: it used to fail, or mislead, only in the report after it
+        majority = load_ferplus_majority(ferplus)
+        check_rows(ferplus, len(majority), data, rows)
+        log.info("PrivateTest is reported against the FER+ labels of %s too", ferplus)
     if limit is not None:
         splits = {k: v.subset(np.arange(min(limit, len(v)))) for k, v in splits.items()}
     train, val, test = splits["Training"], splits["PublicTest"], splits["PrivateTest"]
     log.info("FER-2013: %d training, %d validation, %d test faces; %s at %dx%d",
              len(train), len(val), len(test), arch, side, side)
     images = faces_to_input(train, side)
-    targets = training_targets(train, ferplus_votes, config.soft_label_weight)
+    targets = training_targets(train, ferplus_votes, config.soft_label_weight, (data, rows))
     if config.distill_offline and config.distill_weight and not finished(run_dir, config.epochs):
         ensemble = [load_teacher(Path(path), len(FER2013_LABELS)) for path in config.teachers]
         targets = offline_targets(ensemble, images, targets, config.distill_weight)
@@ -163,7 +184,6 @@ def train_emotion(
         identity,
     )
     best = load_checkpoint(run_dir / BEST)
-    majority = load_ferplus_majority(ferplus) if ferplus else None
     report = evaluate(best, test, side, majority)
     log.info("PrivateTest accuracy %s", _summary(report))
     ensemble = None
