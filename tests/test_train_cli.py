@@ -171,3 +171,18 @@ def test_the_shared_ferplus_labels_go_with_the_shared_data_only(tmp_path, shared
     assert ferplus == wanted.get(expected)
     if extra[:1] == ["--data"] and expected is None:
         assert "no FER+ labels" in caplog.text and "--ferplus FILE" in caplog.text
+
+
+@pytest.mark.parametrize("task", ["emotion", "activity"])
+def test_ctrl_c_before_any_epoch_says_so_without_a_traceback(tmp_path, monkeypatch, caplog, task):
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(emotion_trainer, "train_emotion", ctrl_c)
+    monkeypatch.setattr("convert.train.activity.train_activity_head", ctrl_c)
+    args = _emotion(tmp_path) if task == "emotion" else [
+        "activity", "--metadata", str(tmp_path / "m.jsonl"), "--videos", str(tmp_path),
+        "--out", str(tmp_path / "h.json")]
+    with caplog.at_level("ERROR"):
+        assert main(args) == 130
+    assert "stopped (Ctrl-C) before" in caplog.text and "run the same command again to start over" in caplog.text

@@ -111,6 +111,42 @@ def test_a_run_folder_without_the_record_resumes_and_records_it(one_epoch, tmp_p
     assert "holds another run: architecture 'cnn' (asked: 'resnet')" in caplog.text
 
 
+def test_ctrl_c_stops_without_a_traceback_and_a_state_of_todays_format_resumes(tmp_path, caplog, monkeypatch):
+    """Ctrl-C used to end in a TensorFlow traceback. The run folder it leaves, its state.json rewritten as the
+    fer-train before the record wrote it (no record of what it trains, nor the later FitConfig fields or machine),
+    resumes with the same command (the campaign's teachers' case) and gets the record."""
+    from convert.train import loop
+
+    data = write_fer_csv(tmp_path / "fer.csv", {"Training": 35, "PublicTest": 7, "PrivateTest": 7})
+    run = tmp_path / "run"
+    args = ["emotion", "--data", str(data), "--run-dir", str(run), "--epochs", "2", "--batch-size", "16",
+            "--no-ferplus"]
+    save_state = loop.save_state
+
+    def ctrl_c_after_the_first_epoch(run_dir, state):
+        save_state(run_dir, state)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "save_state", ctrl_c_after_the_first_epoch)
+    with caplog.at_level("INFO"):
+        assert main(args) == 130
+    assert (f"stopped (Ctrl-C) with 1 of 2 epochs saved in {run} (the epoch under way, if any, is lost); run the "
+            "same command again to resume from epoch 2") in caplog.text
+    monkeypatch.setattr(loop, "save_state", save_state)
+    state = json.loads((run / "state.json").read_text())
+    record = state.pop("run")
+    for later in ("erasing", "soft_labels", "soft_label_weight", "distill_offline"):
+        del state["config"][later]
+    del state["machine"]
+    (run / "state.json").write_text(json.dumps(state))
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        assert main(args) == 0
+    assert f"resuming {run} at epoch 1" in caplog.text
+    state = json.loads((run / "state.json").read_text())
+    assert state["epoch"] == 2 and [h["epoch"] for h in state["history"]] == [1, 2] and state["run"] == record
+
+
 def test_resume_with_another_configuration_is_refused(tmp_path, caplog):
     data = write_fer_csv(tmp_path / "fer.csv", {"Training": 35, "PublicTest": 7, "PrivateTest": 7})
     base = ["emotion", "--data", str(data), "--run-dir", str(tmp_path / "run"), "--batch-size", "16", "--no-ferplus"]

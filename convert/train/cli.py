@@ -232,6 +232,27 @@ def _ferplus_labels(args: argparse.Namespace) -> Path | None:
     return shared
 
 
+def _stopped(args: argparse.Namespace) -> str:
+    """What a Ctrl-C left: the epochs saved in the run folder, and how to go on."""
+    if args.task == "activity":
+        return "stopped (Ctrl-C) before the head was written; run the same command again to start over"
+    from convert.train.loop import read_state
+
+    try:
+        state = read_state(args.run_dir)
+        saved, total = (int(state["epoch"]), int(state["config"]["epochs"])) if state else (0, 0)
+    except (ValueError, KeyError, TypeError):
+        saved, total = 0, 0
+    if not saved:
+        return (f"stopped (Ctrl-C) before a first epoch was saved in {args.run_dir}; run the same command again to "
+                "start over")
+    if saved >= total:
+        return (f"stopped (Ctrl-C) with all {total} epochs saved in {args.run_dir}; run the same command again to "
+                "report on the model and export it")
+    return (f"stopped (Ctrl-C) with {saved} of {total} epochs saved in {args.run_dir} (the epoch under way, if any, "
+            f"is lost); run the same command again to resume from epoch {saved + 1}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     log = logging.getLogger("fer-train")
@@ -271,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError, ImportError) as exc:
         log.error("%s", exc)
         return 2
+    except KeyboardInterrupt:  # each checkpoint is replaced whole, so the run folder resumes as it is
+        log.error("%s", _stopped(args))
+        return 130
     return 0
 
 
