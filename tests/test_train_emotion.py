@@ -66,6 +66,7 @@ def test_a_corrupt_run_folder_is_named(one_epoch, tmp_path, caplog, damaged):
     with caplog.at_level("ERROR"):
         assert main(args) == 2
     assert f"{run / damaged} is corrupt" in caplog.text and "delete the run folder" in caplog.text
+    assert "not found" not in caplog.text
 
 
 @pytest.mark.parametrize(("change", "said"), [

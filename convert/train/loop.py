@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import MISSING, asdict, dataclass, fields
@@ -226,6 +227,8 @@ def load_checkpoint(path: Path) -> Any:
 
     if not path.is_file():
         raise ValueError(f"{path} is missing; delete the run folder {path.parent} to start the run over")
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):  # Keras would say "File not found"
+        raise ValueError(_corrupt(path, "not a .keras zip archive: cut short or overwritten"))
     try:
         return keras.models.load_model(path)
     except Exception as exc:  # Keras raises many types (ValueError, OSError, zipfile.BadZipFile, ...)
