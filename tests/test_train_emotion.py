@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -36,6 +37,117 @@ def test_one_epoch_writes_a_model_with_its_manifest_and_resumes(tmp_path, arch, 
     assert "already finished" in caplog.text and (run / "last.keras").stat().st_mtime == mtime
 
 
+@pytest.fixture(scope="module")
+def one_epoch(tmp_path_factory):
+    """A run folder holding one finished epoch of the cnn (copy it before changing it) and its arguments."""
+    root = tmp_path_factory.mktemp("one_epoch")
+    data = write_fer_csv(root / "fer.csv", {"Training": 35, "PublicTest": 7, "PrivateTest": 7})
+    args = ["emotion", "--data", str(data), "--run-dir", str(root / "run"), "--epochs", "1", "--batch-size", "16",
+            "--no-ferplus"]
+    assert main(args) == 0
+    return {"data": data, "run": root / "run", "args": args}
+
+
+def _copy_run(one_epoch, tmp_path):
+    """A copy of the fixture's run folder and the arguments that resume it."""
+    run = tmp_path / "run"
+    shutil.copytree(one_epoch["run"], run)
+    args = list(one_epoch["args"])
+    args[args.index("--run-dir") + 1] = str(run)
+    return run, args
+
+
+@pytest.mark.parametrize("damaged", ["state.json", "last.keras"])
+def test_a_corrupt_run_folder_is_named(one_epoch, tmp_path, caplog, damaged):
+    """A corrupt state.json gave a JSON error without the file's name, a corrupt last.keras Keras' 'File not
+    found' although the file is there."""
+    run, args = _copy_run(one_epoch, tmp_path)
+    (run / damaged).write_bytes(b"{" if damaged == "state.json" else b"PK\x03\x04 not a zip")
+    with caplog.at_level("ERROR"):
+        assert main(args) == 2
+    assert f"{run / damaged} is corrupt" in caplog.text and "delete the run folder" in caplog.text
+    assert "not found" not in caplog.text
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    (["--arch", "resnet"], "architecture 'cnn' (asked: 'resnet')"),
+    (["--input-side", "40"], "input side 48 (asked: 40)"),
+    (["--limit", "10"], "--limit None (asked: 10)"),
+    (["--data", "{other}"], "data file"),
+    (["--arch", "resnet", "--width", "16"], "width 32 (asked: 16)"),
+])
+def test_resuming_another_run_is_refused_naming_what_differs(one_epoch, tmp_path, caplog, change, said):
+    """The FitConfig says none of these: the run folder used to be taken as finished, and --out got the cnn under a
+    manifest saying resnet."""
+    run, args = _copy_run(one_epoch, tmp_path)
+    if "--width" in change:  # a resnet of width 32's folder, asked for width 16
+        state = json.loads((run / "state.json").read_text())
+        state["run"].update(architecture="resnet", width=32)
+        (run / "state.json").write_text(json.dumps(state))
+    other = write_fer_csv(tmp_path / "other.csv", {"Training": 30, "PublicTest": 7, "PrivateTest": 7}, seed=5)
+    out = tmp_path / "b.keras"
+    with caplog.at_level("ERROR"):
+        assert main([*args, *[c.format(other=other) for c in change], "--out", str(out)]) == 2
+    assert f"{run} holds another run" in caplog.text and said in caplog.text and not out.exists()
+
+
+def test_a_run_folder_without_the_record_resumes_and_records_it(one_epoch, tmp_path, caplog):
+    """A run folder of the fer-train before the record (the campaign's teachers'): resumed on its FitConfig, whose
+    later fields it may lack too, and the record is written then, for the resumes after it."""
+    run, args = _copy_run(one_epoch, tmp_path)
+    state = json.loads((run / "state.json").read_text())
+    record = state.pop("run")
+    assert record == {"architecture": "cnn", "width": None, "input_side": 48, "limit": None,
+                      "data": str(one_epoch["data"].resolve()), "data_bytes": one_epoch["data"].stat().st_size}
+    for later in ("erasing", "soft_labels", "soft_label_weight", "distill_offline"):  # FitConfig fields added later
+        del state["config"][later]
+    del state["machine"]
+    (run / "state.json").write_text(json.dumps(state))
+    with caplog.at_level("INFO"):
+        assert main(args) == 0
+    assert "already finished" in caplog.text and json.loads((run / "state.json").read_text())["run"] == record
+    caplog.clear()
+    with caplog.at_level("ERROR"):
+        assert main([*args, "--arch", "resnet"]) == 2
+    assert "holds another run: architecture 'cnn' (asked: 'resnet')" in caplog.text
+
+
+def test_ctrl_c_stops_without_a_traceback_and_a_state_of_todays_format_resumes(tmp_path, caplog, monkeypatch):
+    """Ctrl-C used to end in a TensorFlow traceback. The run folder it leaves, its state.json rewritten as the
+    fer-train before the record wrote it (no record of what it trains, nor the later FitConfig fields or machine),
+    resumes with the same command (the campaign's teachers' case) and gets the record."""
+    from convert.train import loop
+
+    data = write_fer_csv(tmp_path / "fer.csv", {"Training": 35, "PublicTest": 7, "PrivateTest": 7})
+    run = tmp_path / "run"
+    args = ["emotion", "--data", str(data), "--run-dir", str(run), "--epochs", "2", "--batch-size", "16",
+            "--no-ferplus"]
+    save_state = loop.save_state
+
+    def ctrl_c_after_the_first_epoch(run_dir, state):
+        save_state(run_dir, state)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "save_state", ctrl_c_after_the_first_epoch)
+    with caplog.at_level("INFO"):
+        assert main(args) == 130
+    assert (f"stopped (Ctrl-C) with 1 of 2 epochs saved in {run} (the epoch under way, if any, is lost); run the "
+            "same command again to resume from epoch 2") in caplog.text
+    monkeypatch.setattr(loop, "save_state", save_state)
+    state = json.loads((run / "state.json").read_text())
+    record = state.pop("run")
+    for later in ("erasing", "soft_labels", "soft_label_weight", "distill_offline"):
+        del state["config"][later]
+    del state["machine"]
+    (run / "state.json").write_text(json.dumps(state))
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        assert main(args) == 0
+    assert f"resuming {run} at epoch 1" in caplog.text
+    state = json.loads((run / "state.json").read_text())
+    assert state["epoch"] == 2 and [h["epoch"] for h in state["history"]] == [1, 2] and state["run"] == record
+
+
 def test_resume_with_another_configuration_is_refused(tmp_path, caplog):
     data = write_fer_csv(tmp_path / "fer.csv", {"Training": 35, "PublicTest": 7, "PrivateTest": 7})
     base = ["emotion", "--data", str(data), "--run-dir", str(tmp_path / "run"), "--batch-size", "16", "--no-ferplus"]
@@ -56,7 +168,37 @@ def test_missing_and_malformed_data(tmp_path, caplog):
     assert "line 2" in caplog.text
 
 
+@pytest.mark.parametrize("empty", ["PrivateTest", "PublicTest", "Training"])
+def test_a_split_without_faces_is_refused_before_training(tmp_path, caplog, empty):
+    """It used to train, then end in an UnboundLocalError traceback or a misleading 'best.keras not found'."""
+    counts = {split: 0 if split == empty else 14 for split in ("Training", "PublicTest", "PrivateTest")}
+    data = write_fer_csv(tmp_path / "fer.csv", counts)
+    run = tmp_path / "run"
+    with caplog.at_level("ERROR"):
+        assert main(["emotion", "--data", str(data), "--run-dir", str(run), "--epochs", "1", "--batch-size", "16",
+                     "--no-ferplus"]) == 2
+    assert f"has no {empty} rows" in caplog.text and not run.exists()
+
+
 VOTE_HEADER = "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\n"
+
+
+@pytest.mark.parametrize("option", ["--ferplus", "--ferplus-votes"])
+def test_a_ferplus_file_of_other_rows_is_refused_before_training(tmp_path, caplog, option):
+    """A shorter FER+ label file ended in an IndexError traceback after training; a vote file covering the
+    training rows but not the file's was used silently."""
+    counts = {"Training": 35, "PublicTest": 7, "PrivateTest": 7}
+    data = write_fer_csv(tmp_path / "fer.csv", counts)
+    other = tmp_path / "other.csv"
+    if option == "--ferplus":
+        other.write_text("ferplus_majority\n" + "Happy\n" * 40)
+    else:
+        other.write_text(VOTE_HEADER + "Training,f.png,1,2,0,0,0,0,0,0,0,0\n" * 40)
+    run = tmp_path / "run"
+    with caplog.at_level("ERROR"):
+        assert main(["emotion", "--data", str(data), "--run-dir", str(run), "--epochs", "1", "--batch-size", "16",
+                     option, str(other)]) == 2
+    assert f"{other} has 40 rows but {data} has 49" in caplog.text and not (run / "state.json").exists()
 
 
 def test_random_erasing_replaces_one_rectangle_of_the_chosen_faces():

@@ -29,6 +29,16 @@ def default_fer2013() -> Path | None:
     return None
 
 
+def is_shared_fer2013(path: Path) -> bool:
+    """True when ``path`` is the shared data's FER-2013 file (``fer2013/fer2013.csv.gz`` or ``.csv`` under the data
+    root), the one the shared FER+ files (``default_ferplus``, ``ferplus_votes_file``) have a row for each row of."""
+    try:
+        resolved = path.resolve()
+        return any((data_root() / "fer2013" / name).resolve() == resolved for name in ("fer2013.csv.gz", "fer2013.csv"))
+    except OSError:
+        return False
+
+
 def default_ferplus() -> Path | None:
     candidate = data_root() / "fer2013" / "ferplus_majority_labels.csv"
     return candidate if candidate.is_file() else None

@@ -172,6 +172,8 @@ def train_activity_head(metadata: Path, videos: Path, out: Path, folds: int = DE
     """
     if not math.isfinite(alpha) or alpha <= 0:
         raise ValueError(f"alpha must be a positive number, got {alpha}")
+    if frame_skip < 1:
+        raise ValueError(f"frame_skip must be at least 1, got {frame_skip}")
     rows = read_metadata(metadata, videos)
     people = participants(metadata, rows)
     if analyzer is None:

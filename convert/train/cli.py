@@ -5,18 +5,53 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
-from convert.data.paths import default_fer2013, default_ferplus, ferplus_votes_file
+from convert.data.paths import default_fer2013, default_ferplus, ferplus_votes_file, is_shared_fer2013
 from convert.train.models import ARCHITECTURES, DEFAULT_WIDTHS
 from runtime.preprocess import DEFAULT_CROP_PADDING
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fer-train", description=__doc__)
-    parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
+    parser.add_argument("--threads", type=non_negative_int, default=0, help="TensorFlow threads (0: all cores)")
     parser.add_argument("--log", type=Path, help="also append the progress log to this file")
     sub = parser.add_subparsers(dest="task", required=True)
 
@@ -24,19 +59,21 @@ def _parser() -> argparse.ArgumentParser:
     emo.add_argument("--arch", choices=ARCHITECTURES, default="cnn")
     emo.add_argument("--data", type=Path, default=default_fer2013(),
                      help="fer2013.csv(.gz) (default: $FER2013_CSV or ../shared/data/fer2013/fer2013.csv.gz)")
-    emo.add_argument("--ferplus", type=Path, default=default_ferplus(), help="FER+ majority labels, for the report")
+    emo.add_argument("--ferplus", type=Path,
+                     help="FER+ majority labels, one row per row of --data, for the report (default: the shared "
+                          "data's ferplus_majority_labels.csv when --data is the shared FER-2013 file; else none)")
     emo.add_argument("--no-ferplus", action="store_true", help="report against the original labels only")
     emo.add_argument("--run-dir", type=Path, required=True, help="checkpoints, state and log; resumed if present")
     emo.add_argument("--out", type=Path, help="write the best model here (.keras) with its manifest")
-    emo.add_argument("--epochs", type=int)
-    emo.add_argument("--batch-size", type=int)
-    emo.add_argument("--learning-rate", type=float)
-    emo.add_argument("--input-side", type=int)
+    emo.add_argument("--epochs", type=positive_int)
+    emo.add_argument("--batch-size", type=positive_int)
+    emo.add_argument("--learning-rate", type=positive_float)
+    emo.add_argument("--input-side", type=positive_int)
     emo.add_argument("--width", type=int,
                      help="filters of the first stage, doubling per stage (default: "
                           + ", ".join(f"{arch} {width}" for arch, width in DEFAULT_WIDTHS.items()) + ")")
     emo.add_argument("--seed", type=int, default=1234)
-    emo.add_argument("--limit", type=int, help="use at most this many faces per split (smoke runs)")
+    emo.add_argument("--limit", type=positive_int, help="use at most this many faces per split (smoke runs)")
     emo.add_argument("--init-from", type=Path, help="start from this trained model's weights (same architecture)")
     emo.add_argument("--teacher", type=Path, action="append", default=[],
                      help="distil from this trained .keras model; repeat for an ensemble (mean of the teachers, each "
@@ -58,15 +95,15 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--videos", type=Path, required=True, help="folder holding the videos")
     exp.add_argument("--run-dir", type=Path, required=True)
     exp.add_argument("--out", type=Path)
-    exp.add_argument("--frame-skip", type=int, default=15, help="use every N-th frame")
-    exp.add_argument("--max-frames", type=int, default=20, help="faces taken per video at most")
+    exp.add_argument("--frame-skip", type=positive_int, default=15, help="use every N-th frame")
+    exp.add_argument("--max-frames", type=positive_int, default=20, help="faces taken per video at most")
     exp.add_argument("--face-detector", choices=("blazeface", "none"), default="blazeface",
                      help="how faces are found; none: the videos already show face crops (whole frame used)")
     exp.add_argument("--padding", type=float, default=DEFAULT_CROP_PADDING,
                      help="crop padding, a fraction of the face box side (default: the analyzer's)")
-    exp.add_argument("--epochs", type=int, default=30)
-    exp.add_argument("--batch-size", type=int, default=64)
-    exp.add_argument("--learning-rate", type=float, default=1e-3)
+    exp.add_argument("--epochs", type=positive_int, default=30)
+    exp.add_argument("--batch-size", type=positive_int, default=64)
+    exp.add_argument("--learning-rate", type=positive_float, default=1e-3)
     exp.add_argument("--val-fraction", type=float, default=0.2)
     exp.add_argument("--seed", type=int, default=1234)
 
@@ -78,17 +115,31 @@ def _parser() -> argparse.ArgumentParser:
     act.add_argument("--out", type=Path, required=True, help="the head file to write (.json)")
     act.add_argument("--folds", type=int, default=5, help="participant-grouped cross-validation folds")
     act.add_argument("--alpha", type=float, default=1.0, help="ridge penalty")
-    act.add_argument("--frame-skip", type=int, default=1, help="analyze every N-th frame of each video")
+    act.add_argument("--frame-skip", type=positive_int, default=1, help="analyze every N-th frame of each video")
     act.add_argument("--seed", type=int, default=1234)
     return parser
 
 
-def _configure(threads: int, log_file: Path | None) -> None:
+def _configure(log_file: Path | None) -> None:
+    """Logs to stderr and, with ``log_file``, appends to it too (its folder made).
+
+    Raises:
+        ValueError: the log file cannot be opened.
+    """
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    problem = None
     if log_file:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file))
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            handlers.append(logging.FileHandler(log_file))
+        except OSError as exc:
+            problem = f"--log {log_file} cannot be opened: {exc}"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers)
+    if problem:
+        raise ValueError(problem)
+
+
+def _set_threads(threads: int) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if threads:
         import tensorflow as tf
@@ -100,10 +151,122 @@ def _configure(threads: int, log_file: Path | None) -> None:
             logging.getLogger("fer-train").warning("--threads ignored: TensorFlow is already initialized")
 
 
+def _folder_problem(folder: Path, what: str) -> str | None:
+    """Why ``folder`` can neither be used nor made (its nearest existing ancestor is not a writable folder), or
+    None."""
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{what}: {probe} is not a folder"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"{what}: {probe} is not writable"
+    return None
+
+
+def _file_problem(path: Path, option: str, suffixes: tuple[str, ...] = ()) -> str | None:
+    """Why ``path`` cannot be written as the file ``option`` names, or None."""
+    if suffixes and path.suffix not in suffixes:
+        return f"{option} must name a {' or '.join(suffixes)} file, got {path}"
+    if path.is_dir():
+        return f"{option} {path} is a folder; name a file"
+    return _folder_problem(path.parent, f"{option} {path}")
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """The files and folders that training writes, checked before any work so that a run does not fail at its end.
+
+    Raises:
+        ValueError: one of them cannot be written.
+    """
+    problems = []
+    if args.log is not None:
+        problems.append(_file_problem(args.log, "--log"))
+    if args.task == "activity":
+        problems.append(_file_problem(args.out, "--out", (".json",)))
+    else:
+        from convert.pipeline import KERAS_SUFFIXES
+
+        if args.out is not None:
+            problems.append(_file_problem(args.out, "--out", KERAS_SUFFIXES))
+        if args.run_dir.exists() and not args.run_dir.is_dir():
+            problems.append(f"--run-dir {args.run_dir} is a file, not a run folder")
+        else:
+            problems.append(_folder_problem(args.run_dir, f"--run-dir {args.run_dir}"))
+    problems = [p for p in problems if p]
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+def _require_tensorflow(task: str) -> None:
+    """Refuses, before any work (``expressiveness`` would decode every video first), a task that trains a Keras
+    model where TensorFlow is not installed (the minimal install).
+
+    Raises:
+        ImportError: TensorFlow or Keras is missing; the message names the extra that brings them.
+    """
+    missing = [name for name in ("tensorflow", "keras") if find_spec(name) is None]
+    if missing:
+        raise ImportError(f"fer-train {task} trains with TensorFlow and Keras ({' and '.join(missing)} not "
+                          "installed): pip install 'fer-edge[convert]'")
+
+
+def _ferplus_labels(args: argparse.Namespace) -> Path | None:
+    """The FER+ majority-label file to report against: --ferplus, else the shared data's when --data is the shared
+    FER-2013 file (its rows are that file's), else none; logged."""
+    log = logging.getLogger("fer-train")
+    if args.no_ferplus:
+        return None
+    if args.ferplus is not None:
+        return args.ferplus
+    shared = default_ferplus()
+    if shared is None:
+        log.info("no FER+ labels: the shared data has no fer2013/ferplus_majority_labels.csv (--ferplus FILE gives "
+                 "one); PrivateTest is reported against the original labels only")
+        return None
+    if not is_shared_fer2013(args.data):
+        log.info("no FER+ labels: %s's rows are the shared FER-2013 file's, not those of --data %s (--ferplus FILE "
+                 "gives labels for it); PrivateTest is reported against the original labels only", shared, args.data)
+        return None
+    log.info("FER+ labels: %s (the shared data's, for the shared FER-2013 file)", shared)
+    return shared
+
+
+def _stopped(args: argparse.Namespace) -> str:
+    """What a Ctrl-C left: the epochs saved in the run folder, and how to go on."""
+    if args.task == "activity":
+        return "stopped (Ctrl-C) before the head was written; run the same command again to start over"
+    from convert.train.loop import read_state
+
+    try:
+        state = read_state(args.run_dir)
+        saved, total = (int(state["epoch"]), int(state["config"]["epochs"])) if state else (0, 0)
+    except (ValueError, KeyError, TypeError):
+        saved, total = 0, 0
+    if not saved:
+        return (f"stopped (Ctrl-C) before a first epoch was saved in {args.run_dir}; run the same command again to "
+                "start over")
+    if saved >= total:
+        return (f"stopped (Ctrl-C) with all {total} epochs saved in {args.run_dir}; run the same command again to "
+                "report on the model and export it")
+    return (f"stopped (Ctrl-C) with {saved} of {total} epochs saved in {args.run_dir} (the epoch under way, if any, "
+            f"is lost); run the same command again to resume from epoch {saved + 1}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _configure(args.threads, args.log)
+    log = logging.getLogger("fer-train")
     try:
+        _check_paths(args)
+    except ValueError as exc:
+        _configure(None)
+        log.error("%s", exc)
+        return 2
+    try:
+        _configure(args.log)
+        if args.task != "activity":  # the activity head is numpy only
+            _require_tensorflow(args.task)
+            _set_threads(args.threads)
         if args.task == "emotion":
             from convert.train.emotion import train_emotion
 
@@ -112,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             train_emotion(args.arch, args.data, args.run_dir, args.out, epochs=args.epochs,
                           batch_size=args.batch_size, learning_rate=args.learning_rate,
                           input_side=args.input_side, width=args.width,
-                          ferplus=None if args.no_ferplus else args.ferplus,
+                          ferplus=_ferplus_labels(args),
                           seed=args.seed, limit=args.limit, init_from=args.init_from, teachers=args.teacher,
                           distill_weight=args.distill_weight, distill_offline=args.distill_offline,
                           erasing=args.erasing,
@@ -120,8 +283,6 @@ def main(argv: list[str] | None = None) -> int:
         elif args.task == "activity":
             from convert.train.activity import train_activity_head
 
-            if args.out.suffix != ".json":
-                raise ValueError(f"--out must name a .json file, got {args.out}")
             train_activity_head(args.metadata, args.videos, args.out, folds=args.folds, alpha=args.alpha,
                                 frame_skip=args.frame_skip, seed=args.seed)
         else:
@@ -129,8 +290,11 @@ def main(argv: list[str] | None = None) -> int:
 
             train_expressiveness(args)
     except (FileNotFoundError, ValueError, ImportError) as exc:
-        logging.getLogger("fer-train").error("%s", exc)
+        log.error("%s", exc)
         return 2
+    except KeyboardInterrupt:  # each checkpoint is replaced whole, so the run folder resumes as it is
+        log.error("%s", _stopped(args))
+        return 130
     return 0
 
 

@@ -13,8 +13,8 @@ from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority, l
 from convert.metrics import classification_report
 from convert.train.distill import ensemble_probabilities, load_teacher, offline_targets
 from convert.train.export import export_keras_model
-from convert.train.loop import BEST, FitConfig, finished, fit
-from convert.train.models import SPECS, WIDTH_ARCHITECTURES
+from convert.train.loop import BEST, FitConfig, check_resume, finished, fit, load_checkpoint
+from convert.train.models import DEFAULT_WIDTHS, SPECS, WIDTH_ARCHITECTURES
 from runtime.manifest import FER2013_LABELS, Normalization
 from runtime.preprocess import prepare_faces
 
@@ -26,12 +26,27 @@ def faces_to_input(faces: FaceSet, side: int) -> np.ndarray:
     return prepare_faces(faces.images, (side, side), "gray", Normalization())
 
 
-def training_targets(faces: FaceSet, votes_file: Path | None, weight: float) -> np.ndarray:
+def check_rows(path: Path, rows: int, data: Path, data_rows: int) -> None:
+    """Refuses a FER+ file (labels or votes) that does not have one row per row of the FER-2013 file ``data``.
+
+    Raises:
+        ValueError: the counts differ; the message names both files and their counts.
+    """
+    if rows != data_rows:
+        raise ValueError(f"{path} has {rows} rows but {data} has {data_rows}: a FER+ file needs one row per row of "
+                         "the FER-2013 file it was made for")
+
+
+def training_targets(faces: FaceSet, votes_file: Path | None, weight: float,
+                     data: tuple[Path, int] | None = None) -> np.ndarray:
     """Class indices, or with FER+ votes the targets ``(1 - weight) * one_hot + weight * votes / sum(votes)``;
-    a face whose votes all went to contempt, unknown or not-a-face keeps its one-hot target."""
+    a face whose votes all went to contempt, unknown or not-a-face keeps its one-hot target. ``data``, the FER-2013
+    file and its row count, has the vote file checked for one row per row of it (``check_rows``)."""
     if votes_file is None:
         return faces.labels
     votes = load_ferplus_votes(votes_file)
+    if data is not None:
+        check_rows(votes_file, len(votes), *data)
     if len(faces) and faces.rows.max() >= len(votes):
         raise ValueError(f"{votes_file} has {len(votes)} rows; the FER-2013 file has at least {faces.rows.max() + 1}")
     one_hot = np.eye(len(FER2013_LABELS), dtype=np.float32)[faces.labels]
@@ -67,6 +82,14 @@ def report_of(probs: np.ndarray, faces: FaceSet, ferplus: np.ndarray | None) -> 
     return report
 
 
+def run_identity(arch: str, width: int | None, side: int, limit: int | None, data: Path) -> dict[str, Any]:
+    """What a run folder records beside its FitConfig, so that a resume trains the same model on the same faces: the
+    architecture, its width (the default one when not given), input side, --limit and the data file (resolved path
+    and size)."""
+    return {"architecture": arch, "width": width if width is not None else DEFAULT_WIDTHS.get(arch),
+            "input_side": side, "limit": limit, "data": str(data.resolve()), "data_bytes": data.stat().st_size}
+
+
 def train_emotion(
     arch: str,
     data: Path,
@@ -97,8 +120,6 @@ def train_emotion(
     random erasing; ``ferplus_votes`` (fer2013new.csv) mixes each training face's FER+ vote distribution over the
     7 classes into its target, ``ferplus_weight`` its share.
     """
-    import keras
-
     for name, value in (("--distill-weight", distill_weight), ("--erasing", erasing),
                         ("--ferplus-weight", ferplus_weight)):
         if not 0.0 <= value <= 1.0:
@@ -106,13 +127,17 @@ def train_emotion(
     if width is not None and (arch not in WIDTH_ARCHITECTURES or width < 4):
         raise ValueError(f"--width applies to {' and '.join(WIDTH_ARCHITECTURES)} only and must be at least 4; "
                          f"got {width} for {arch}")
+    for name, value in (("--epochs", epochs), ("--batch-size", batch_size), ("--learning-rate", learning_rate),
+                        ("--input-side", input_side), ("--limit", limit)):
+        if value is not None and not value > 0:  # also refuses NaN
+            raise ValueError(f"{name} must be above 0, got {value}")
     spec = SPECS[arch]
-    side = input_side or spec.input_side
-    shape = {"width": width} if width else {}
+    side = input_side if input_side is not None else spec.input_side
+    shape = {"width": width} if width is not None else {}
     config = FitConfig(
-        epochs=epochs or spec.epochs,
-        batch_size=batch_size or spec.batch_size,
-        learning_rate=learning_rate or spec.learning_rate,
+        epochs=epochs if epochs is not None else spec.epochs,
+        batch_size=batch_size if batch_size is not None else spec.batch_size,
+        learning_rate=learning_rate if learning_rate is not None else spec.learning_rate,
         seed=seed,
         init_from=str(init_from) if init_from else None,
         teachers=tuple(str(t) for t in teachers),
@@ -122,14 +147,29 @@ def train_emotion(
         soft_labels=str(ferplus_votes) if ferplus_votes else None,
         soft_label_weight=ferplus_weight if ferplus_votes else 0.0,
     )
+    data = Path(data)
+    if not data.is_file():
+        raise FileNotFoundError(f"FER-2013 file not found: {data}")
+    identity = run_identity(arch, width, side, limit, data)
+    check_resume(run_dir, config, identity)  # another run, or a corrupt one, refused before the data is read
     splits = load_fer2013(data)
-    if limit:
+    empty = [name for name, faces in splits.items() if not len(faces)]
+    if empty:
+        raise ValueError(f"{data} has no {' and no '.join(empty)} rows: training needs faces in every split "
+                         "(Training to train on, PublicTest to select the best epoch, PrivateTest to report on)")
+    rows = sum(len(faces) for faces in splits.values())
+    majority = None
+    if ferplus is not None:  # checked before training: it used to fail, or mislead, only in the report after it
+        majority = load_ferplus_majority(ferplus)
+        check_rows(ferplus, len(majority), data, rows)
+        log.info("PrivateTest is reported against the FER+ labels of %s too", ferplus)
+    if limit is not None:
         splits = {k: v.subset(np.arange(min(limit, len(v)))) for k, v in splits.items()}
     train, val, test = splits["Training"], splits["PublicTest"], splits["PrivateTest"]
     log.info("FER-2013: %d training, %d validation, %d test faces; %s at %dx%d",
              len(train), len(val), len(test), arch, side, side)
     images = faces_to_input(train, side)
-    targets = training_targets(train, ferplus_votes, config.soft_label_weight)
+    targets = training_targets(train, ferplus_votes, config.soft_label_weight, (data, rows))
     if config.distill_offline and config.distill_weight and not finished(run_dir, config.epochs):
         ensemble = [load_teacher(Path(path), len(FER2013_LABELS)) for path in config.teachers]
         targets = offline_targets(ensemble, images, targets, config.distill_weight)
@@ -141,9 +181,9 @@ def train_emotion(
         len(FER2013_LABELS),
         config,
         run_dir,
+        identity,
     )
-    best = keras.models.load_model(run_dir / BEST)
-    majority = load_ferplus_majority(ferplus) if ferplus else None
+    best = load_checkpoint(run_dir / BEST)
     report = evaluate(best, test, side, majority)
     log.info("PrivateTest accuracy %s", _summary(report))
     ensemble = None

@@ -20,7 +20,7 @@ import numpy as np
 from convert.data.recruitview import SamplingOptions, VideoFaces, face_finder, load_video_faces, read_metadata
 from convert.metrics import classification_report
 from convert.train.export import export_keras_model
-from convert.train.loop import BEST, FitConfig, fit
+from convert.train.loop import BEST, FitConfig, fit, load_checkpoint
 from convert.train.models import build_cnn
 from runtime.faces import FaceFinder
 from runtime.manifest import EXPRESSIVENESS_LABELS
@@ -132,6 +132,9 @@ def train_expressiveness_model(
         ValueError: no usable video, a class without videos, or a split that cannot be made.
     """
     _check_fraction(val_fraction)  # before decoding every video
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("learning_rate", learning_rate)):
+        if not value > 0:  # also refuses NaN
+            raise ValueError(f"{name} must be above 0, got {value}")
     data = load_video_faces(read_metadata(metadata, videos), detector, sampling)
     is_val = split_by_video([r.label for r in data.rows], val_fraction, seed)[data.videos]
     train_x, train_y = data.faces[~is_val], data.labels[~is_val]
@@ -157,9 +160,7 @@ def train_expressiveness_model(
 
 def validation_report(model_path: Path, faces: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
     """Accuracy, macro-F1, per-class recall and confusion of a saved model on the validation faces; logged."""
-    import keras
-
-    model = keras.models.load_model(model_path)
+    model = load_checkpoint(model_path)
     predictions = model.predict(faces, batch_size=256, verbose=0).argmax(axis=1)
     report = classification_report(labels, predictions, EXPRESSIVENESS_LABELS)
     log.info("validation (%d faces): accuracy %.4f, macro-F1 %.4f", report["n"], report["accuracy"],

@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import MISSING, asdict, dataclass, fields
@@ -24,6 +25,7 @@ LAST = "last.keras"
 BEST = "best.keras"
 STATE = "state.json"
 LOCK = ".lock"
+RUN = "run"  # the state's record of what is trained on what (architecture, data file...), beside its FitConfig
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,7 @@ class _Checkpoint:
                 state["history"].append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()},
                                          "seconds": seconds})
                 state["seconds"] += seconds
-                _write_whole(run_dir / STATE, lambda partial: partial.write_text(json.dumps(state, indent=2)))
+                save_state(run_dir, state)
                 log.info("epoch %d/%d %s", epoch + 1, state["config"]["epochs"],
                          " ".join(f"{k}={float(v):.4f}" for k, v in sorted(logs.items())))
 
@@ -186,6 +188,84 @@ class _Checkpoint:
                 state["_t0"] = time.time()
 
         self.callback = Callback()
+
+
+def save_state(run_dir: Path, state: dict[str, Any]) -> None:
+    _write_whole(run_dir / STATE, lambda partial: partial.write_text(json.dumps(state, indent=2)))
+
+
+def _corrupt(path: Path, why: object) -> str:
+    return f"{path} is corrupt ({why}); delete the run folder {path.parent} to start the run over"
+
+
+def read_state(run_dir: Path) -> dict[str, Any] | None:
+    """The state of the run ``run_dir`` holds, or None when it holds none to resume (no state.json or no
+    last.keras: a fresh run starts there).
+
+    Raises:
+        ValueError: state.json is corrupt (the message names it).
+    """
+    path = run_dir / STATE
+    if not (path.is_file() and (run_dir / LAST).is_file()):
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(_corrupt(path, exc)) from None
+    if not (isinstance(state, dict) and isinstance(state.get("config"), dict) and isinstance(state.get("epoch"), int)):
+        raise ValueError(_corrupt(path, "not a run's state: no config or epoch"))
+    return state
+
+
+def load_checkpoint(path: Path) -> Any:
+    """A run folder's model (last.keras, best.keras), with its optimizer state.
+
+    Raises:
+        ValueError: the file is missing or cannot be loaded (the message names it).
+    """
+    import keras
+
+    if not path.is_file():
+        raise ValueError(f"{path} is missing; delete the run folder {path.parent} to start the run over")
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):  # Keras would say "File not found"
+        raise ValueError(_corrupt(path, "not a .keras zip archive: cut short or overwritten"))
+    try:
+        return keras.models.load_model(path)
+    except Exception as exc:  # Keras raises many types (ValueError, OSError, zipfile.BadZipFile, ...)
+        raise ValueError(_corrupt(path, f"cannot be loaded as a Keras model: {exc}")) from None
+
+
+_RUN_NAMES = {"architecture": "architecture", "width": "width", "input_side": "input side", "limit": "--limit",
+              "data": "data file", "data_bytes": "data file size (bytes)"}
+
+
+def check_resume(run_dir: Path, config: FitConfig, identity: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The state of the run ``run_dir`` holds, checked against the run asked for; None when it holds none.
+
+    ``identity`` is what the FitConfig does not say: what is trained on what (architecture, width, input side, data
+    file, --limit). It is stored in the state under ``RUN``; a state written before it was recorded (a run of an
+    earlier fer-train) has no such record, and is resumed on its configuration alone (``_fit`` then records it).
+
+    Raises:
+        ValueError: the state is corrupt, or the run has another configuration or identity (the message names what
+            differs).
+    """
+    state = read_state(run_dir)
+    if state is None:
+        return None
+    # a field added to FitConfig after the run started is absent from its state: the run used its default
+    defaults = {f.name: f.default for f in fields(FitConfig) if f.default is not MISSING}
+    state["config"] = {**json.loads(json.dumps(defaults)), **state["config"]}
+    if state["config"] != json.loads(json.dumps(asdict(config))):
+        raise ValueError(f"{run_dir} holds a run with another configuration: {state['config']}")
+    recorded = state.get(RUN) or {}
+    asked = json.loads(json.dumps(identity or {}))
+    differences = [f"{_RUN_NAMES.get(key, key)} {recorded[key]!r} (asked: {value!r})"
+                   for key, value in asked.items() if key in recorded and recorded[key] != value]
+    if differences:
+        raise ValueError(f"{run_dir} holds another run: {', '.join(differences)}; give this run another --run-dir, "
+                         "or delete that one to start over")
+    return state
 
 
 def finished(run_dir: Path, epochs: int) -> bool:
@@ -223,35 +303,37 @@ def fit(
     num_classes: int,
     config: FitConfig,
     run_dir: Path,
+    identity: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Trains (or resumes) a model in ``run_dir``; returns the state with the best model at ``run_dir/best.keras``.
 
     A run folder that already holds ``last.keras`` and ``state.json`` is resumed from its last finished epoch
-    with the configuration stored there; asking for a different configuration, or a folder another process is
-    training in, raises ValueError.
+    with the configuration stored there; asking for a different configuration or ``identity`` (see
+    ``check_resume``), or a folder another process is training in, raises ValueError.
     """
     with run_lock(run_dir):
-        return _fit(build, train, val, num_classes, config, run_dir)
+        return _fit(build, train, val, num_classes, config, run_dir, identity)
 
 
 def _fit(build: Callable[[], Any], train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
-         num_classes: int, config: FitConfig, run_dir: Path) -> dict[str, Any]:
+         num_classes: int, config: FitConfig, run_dir: Path, identity: dict[str, Any] | None) -> dict[str, Any]:
     import keras
 
-    state_path = run_dir / STATE
-    if state_path.is_file() and (run_dir / LAST).is_file():
-        state = json.loads(state_path.read_text())
-        # a field added to FitConfig after the run started is absent from its state: the run used its default
-        defaults = {f.name: f.default for f in fields(FitConfig) if f.default is not MISSING}
-        state["config"] = {**json.loads(json.dumps(defaults)), **state["config"]}
-        if state["config"] != json.loads(json.dumps(asdict(config))):
-            raise ValueError(f"{run_dir} holds a run with another configuration: {state['config']}")
-        model = keras.models.load_model(run_dir / LAST)
+    state = check_resume(run_dir, config, identity)
+    if state is not None:
+        model = load_checkpoint(run_dir / LAST)
+        missing = {k: v for k, v in json.loads(json.dumps(identity or {})).items() if k not in state.get(RUN, {})}
+        if missing:  # a run started before fer-train recorded these (or some of them): recorded now, checked next time
+            state[RUN] = {**state.get(RUN, {}), **missing}
+            save_state(run_dir, state)
+            log.info("%s: recorded what the run trains (%s) for the resumes to come", run_dir, ", ".join(missing))
         log.info("resuming %s at epoch %d", run_dir, state["epoch"])
     else:
         keras.utils.set_random_seed(config.seed)
         state = {"config": asdict(config), "epoch": 0, "best_val_accuracy": -1.0, "best_epoch": 0,
                  "history": [], "seconds": 0.0, "machine": training_machine()}
+        if identity:
+            state[RUN] = json.loads(json.dumps(identity))
         model = build()
         if config.init_from:
             start_from(model, Path(config.init_from))
