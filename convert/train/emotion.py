@@ -84,10 +84,10 @@ def report_of(probs: np.ndarray, faces: FaceSet, ferplus: np.ndarray | None) -> 
 
 def run_identity(arch: str, width: int | None, side: int, limit: int | None, data: Path) -> dict[str, Any]:
     """What a run folder records beside its FitConfig, so that a resume trains the same model on the same faces: the
-    architecture, its width (the default one when not given), input side, --limit and the data file (resolved path
-    and size)."""
+    architecture, its width (the default one when not given), input side, --limit and the data file (its name and
+    size: the same file reached through another checkout's path, e.g. a CI clone's ../shared, is the same data)."""
     return {"architecture": arch, "width": width if width is not None else DEFAULT_WIDTHS.get(arch),
-            "input_side": side, "limit": limit, "data": str(data.resolve()), "data_bytes": data.stat().st_size}
+            "input_side": side, "limit": limit, "data": data.name, "data_bytes": data.stat().st_size}
 
 
 def train_emotion(
