@@ -11,7 +11,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from convert.data.paths import default_fer2013, default_ferplus
+from convert.data.paths import default_fer2013, default_ferplus, is_shared_fer2013
 from convert.formats import FORMATS
 from convert.pipeline import ConversionCancelled, ConvertOptions, ConvertResult, convert_model, name_problem
 from runtime.manifest import COLOR_MODES, Normalization, manifest_path
@@ -47,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="calibration faces instead: an .npz (images, labels) or a folder")
     data.add_argument("--calibration-count", type=int, default=500, help="faces for static quantization")
     data.add_argument("--validation-count", type=int, default=1000, help="faces for the agreement check")
-    data.add_argument("--ferplus", type=Path, default=default_ferplus(), help="FER+ majority labels csv")
+    data.add_argument("--ferplus", type=Path,
+                      help="FER+ majority labels csv, one row per row of --data (default: the shared data's when "
+                           "--data is the shared FER-2013 file; else none)")
     meta = parser.add_argument_group("model description (when the model has no manifest of its own)")
     meta.add_argument("--labels", help="comma-separated class names in output order")
     meta.add_argument("--color", choices=COLOR_MODES)
@@ -56,6 +58,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, help="threads for verification")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and the table")
     return parser
+
+
+def _ferplus_labels(args: argparse.Namespace) -> Path | None:
+    """--ferplus, else the shared data's FER+ labels when --data is the shared FER-2013 file (their rows are that
+    file's), else none (logged): they used to be matched against any --data file's rows."""
+    if args.ferplus is not None:
+        return args.ferplus
+    shared = default_ferplus()
+    if shared is not None and args.data is not None and not is_shared_fer2013(args.data):
+        logging.getLogger("fer-convert").info("no FER+ labels: %s's rows are the shared FER-2013 file's, not those "
+                                              "of --data %s (--ferplus FILE gives them)", shared, args.data)
+        return None
+    return shared
 
 
 def _options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ConvertOptions:
@@ -86,7 +101,7 @@ def _options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Conve
         calibration=args.calibration,
         calibration_count=args.calibration_count,
         validation_count=args.validation_count,
-        ferplus=None if args.no_data else args.ferplus,
+        ferplus=None if args.no_data else _ferplus_labels(args),
         int8_io=args.int8_io or "int8",
         overrides=overrides,
         threads=args.threads,

@@ -19,7 +19,7 @@ import numpy as np
 
 from convert import __version__
 from convert.data.calibration import CalibrationDataError, load_faces, stratified_indices, stratified_sample
-from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority
+from convert.data.fer2013 import FaceSet, check_rows, load_fer2013, load_ferplus_majority
 from convert.existing import check_same_input, check_same_source, check_unchanged, existing_manifest
 from convert.exporters import export_onnx, export_tflite, quantize_onnx
 from convert.formats import ExportFormat
@@ -195,7 +195,9 @@ def _load_data(options: ConvertOptions, calibrated: bool, classes: int) -> _Data
         test = fer["PrivateTest"]
         labels = {"fer2013": test.labels}
         if options.ferplus:
-            labels["ferplus"] = load_ferplus_majority(options.ferplus)[test.rows]
+            majority = load_ferplus_majority(options.ferplus)
+            check_rows(options.ferplus, len(majority), options.fer2013, sum(len(faces) for faces in fer.values()))
+            labels["ferplus"] = majority[test.rows]
         return _Data(sample, validation, test, labels, source)
     if held_out is None:
         return _Data(None, stratified_sample(pool, options.validation_count, options.seed + 1), None, {}, source)

@@ -75,3 +75,24 @@ def test_the_manifest_says_how_many_validation_faces_were_calibration_faces(conv
 
 
 # ---- --verify-existing ----
+
+
+def test_the_ferplus_labels_belong_to_the_data_file(tiny_keras, tmp_path, caplog):
+    """The shared FER+ labels used to be matched against any --data file's rows (a manifest got FER+ accuracy of
+    unrelated faces); a FER+ file must now have one row per data row."""
+    from convert.cli import main
+    from tests.fer_csv import write_fer_csv
+
+    data = write_fer_csv(tmp_path / "mine.csv", {"Training": 70, "PublicTest": 21, "PrivateTest": 21})
+    args = [str(tiny_keras), "--int8", "--data", str(data), "--calibration-count", "40", "--validation-count", "21",
+            "-q"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0  # the shared labels, if any, are not used for it
+    assert "ferplus" not in load_manifest(tmp_path / "a" / "tiny_int8.tflite").verification["privatetest"]
+    short = tmp_path / "ferplus.csv"
+    short.write_text("ferplus_majority\n" + "Happy\n" * 100)
+    with caplog.at_level("ERROR"):
+        assert main([*args, "--out", str(tmp_path / "b"), "--ferplus", str(short)]) == 2
+    assert f"{short} has 100 rows but {data} has 112" in caplog.text and not (tmp_path / "b").exists()
+    short.write_text("ferplus_majority\n" + "Happy\n" * 112)
+    assert main([*args, "--out", str(tmp_path / "c"), "--ferplus", str(short)]) == 0
+    assert load_manifest(tmp_path / "c" / "tiny_int8.tflite").verification["privatetest"]["ferplus"]["n"] == 21

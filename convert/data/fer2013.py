@@ -110,6 +110,17 @@ def load_fer2013(path: str | Path, splits: tuple[str, ...] = SPLITS) -> dict[str
     }
 
 
+def check_rows(path: Path, rows: int, data: Path, data_rows: int) -> None:
+    """Refuses a FER+ file (labels or votes) that does not have one row per row of the FER-2013 file ``data``.
+
+    Raises:
+        ValueError: the counts differ; the message names both files and their counts.
+    """
+    if rows != data_rows:
+        raise ValueError(f"{path} has {rows} rows but {data} has {data_rows}: a FER+ file needs one row per row of "
+                         "the FER-2013 file it was made for")
+
+
 def load_ferplus_majority(path: str | Path) -> np.ndarray:
     """FER+ majority labels as FER-2013 class indices, one per FER-2013 row; -1 where the majority is not
     one of the 7 emotions (Contempt, Unknown, NF) or there is none."""

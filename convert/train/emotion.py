@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from convert.data.fer2013 import FaceSet, load_fer2013, load_ferplus_majority, load_ferplus_votes
+from convert.data.fer2013 import FaceSet, check_rows, load_fer2013, load_ferplus_majority, load_ferplus_votes
 from convert.metrics import classification_report
 from convert.train.distill import ensemble_probabilities, load_teacher, offline_targets
 from convert.train.export import export_keras_model
@@ -24,17 +24,6 @@ log = logging.getLogger(__name__)
 def faces_to_input(faces: FaceSet, side: int) -> np.ndarray:
     """48x48 gray FER faces -> the model's float input (raw pixel values; the model normalizes)."""
     return prepare_faces(faces.images, (side, side), "gray", Normalization())
-
-
-def check_rows(path: Path, rows: int, data: Path, data_rows: int) -> None:
-    """Refuses a FER+ file (labels or votes) that does not have one row per row of the FER-2013 file ``data``.
-
-    Raises:
-        ValueError: the counts differ; the message names both files and their counts.
-    """
-    if rows != data_rows:
-        raise ValueError(f"{path} has {rows} rows but {data} has {data_rows}: a FER+ file needs one row per row of "
-                         "the FER-2013 file it was made for")
 
 
 def training_targets(faces: FaceSet, votes_file: Path | None, weight: float,
