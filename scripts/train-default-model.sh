@@ -4,7 +4,8 @@
 #   scripts/train-default-model.sh interim        # the shipped resnet w16, distilled from today's two models
 #   scripts/train-default-model.sh teacher-cnn    # teacher 1: the small CNN, 150 epochs, the full recipe
 #   scripts/train-default-model.sh teacher-resnet # teacher 2: a ResNet of width 32, 150 epochs, the same recipe
-#   scripts/train-default-model.sh student        # the student, distilled from both teachers (with mirror images)
+#   scripts/train-default-model.sh student        # the student, distilled from the teachers (with mirror images):
+#                                                 # each alone or both, whichever is best on PublicTest
 #   scripts/train-default-model.sh all            # both teachers side by side (a thread each; the one left
 #                                                 # on both once the other ends), then the student
 #   scripts/train-default-model.sh search         # the student's architecture: the candidates on a short schedule
@@ -42,12 +43,17 @@ train() {  # train NAME ARGS...: one resumable fer-train run in $RUNS/NAME, its 
         --run-dir "$RUNS/$name" --out "${OUT:-$RUNS/$name.keras}"
 }
 
-student() {  # the student, distilled from both teachers; refuses to start before they are trained
+student() {  # the student, distilled from the teachers chosen on PublicTest; refuses to start before they are trained
     for t in teacher-cnn teacher-resnet; do
         [ -f "$RUNS/$t.keras" ] || { echo "train the $t stage first ($RUNS/$t.keras is missing)" >&2; exit 2; }
     done
-    train student --arch resnet --width 16 --epochs "$STUDENT_EPOCHS" "${RECIPE[@]}" \
-        --teacher "$RUNS/teacher-cnn.keras" --teacher "$RUNS/teacher-resnet.keras" \
+    # each teacher alone or both, whichever is best on PublicTest (scripts/choose_teachers.py; a started run keeps its)
+    local chosen=() teachers=() t
+    mapfile -t chosen < <(cd "$REPO" && "$PY" scripts/choose_teachers.py --student-run "$RUNS/student" \
+        --record "$RUNS/teacher-choice.json" "$RUNS/teacher-cnn.keras" "$RUNS/teacher-resnet.keras")
+    [ "${#chosen[@]}" -gt 0 ] || { echo "choosing the teachers failed (scripts/choose_teachers.py)" >&2; exit 1; }
+    for t in "${chosen[@]}"; do teachers+=(--teacher "$t"); done
+    train student --arch resnet --width 16 --epochs "$STUDENT_EPOCHS" "${RECIPE[@]}" "${teachers[@]}" \
         --distill-weight 0.5 --distill-offline
 }
 

@@ -9,11 +9,15 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train-default-model.sh"
+# the fake python as scripts/choose_teachers.py: $CHOSEN's teachers (none for "-"), else all it is given
+CHOOSER = ('case "$1" in *choose_teachers.py) shift; if [ "$CHOSEN" = - ]; then :; elif [ -n "$CHOSEN" ]; then\n'
+           'echo "$CHOSEN"; else\n'
+           'while [ $# -gt 0 ]; do case "$1" in --*) shift 2 ;; *) echo "$1"; shift ;; esac; done; fi ;; esac\n')
 
 
 def _run(tmp_path: Path, *args: str, exit_code: int = 0, **env: str) -> subprocess.CompletedProcess:
     fake = tmp_path / "python"  # records its arguments instead of training, and exits with exit_code
-    fake.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "calls.txt"}\nexit {exit_code}\n')
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "calls.txt"}\n{CHOOSER}exit {exit_code}\n')
     fake.chmod(0o755)
     environment = {**os.environ, "FER_RUNS": str(tmp_path / "runs"), "PYTHON": str(fake), "NICE": "0", "POLL": "0.1",
                    **env}
@@ -39,9 +43,26 @@ def test_the_student_waits_for_both_teachers(tmp_path):
     assert done.returncode == 2 and "train the teacher-resnet stage first" in done.stderr
     (tmp_path / "runs" / "teacher-resnet.keras").write_bytes(b"")
     assert _run(tmp_path, "student").returncode == 0
-    (call,) = _calls(tmp_path)
-    assert f"--teacher {tmp_path}/runs/teacher-cnn.keras --teacher {tmp_path}/runs/teacher-resnet.keras" in call
+    choice, call = _calls(tmp_path)
+    runs = tmp_path / "runs"
+    assert choice == (f"scripts/choose_teachers.py --student-run {runs}/student --record {runs}/teacher-choice.json "
+                      f"{runs}/teacher-cnn.keras {runs}/teacher-resnet.keras")
+    assert f"--teacher {runs}/teacher-cnn.keras --teacher {runs}/teacher-resnet.keras" in call
     assert "--arch resnet --width 16 --epochs 150" in call and "--distill-offline" in call
+
+
+def test_the_student_learns_from_the_teachers_chosen_and_none_when_the_choice_fails(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for teacher in ("teacher-cnn", "teacher-resnet"):
+        (runs / f"{teacher}.keras").write_bytes(b"")
+    assert _run(tmp_path, "student", CHOSEN=str(runs / "teacher-resnet.keras")).returncode == 0
+    call = _calls(tmp_path)[-1]
+    assert f"--teacher {runs}/teacher-resnet.keras --distill-weight" in call and "teacher-cnn" not in call
+    (tmp_path / "calls.txt").unlink()
+    failed = _run(tmp_path, "student", CHOSEN="-")  # the chooser printed nothing
+    assert failed.returncode == 1 and "choosing the teachers failed" in failed.stderr
+    assert len(_calls(tmp_path)) == 1  # the chooser only: no student run without its teachers
 
 
 def test_every_stage_uses_the_recipe_in_its_own_run_folder(tmp_path):
@@ -70,7 +91,8 @@ def test_ship_makes_the_finished_student_the_default_in_every_format(tmp_path):
     assert len(_calls(tmp_path)) == 1
     (tmp_path / "calls.txt").unlink()
     assert _run(tmp_path, "ship").returncode == 0
-    check, student, convert, card, golden = _calls(tmp_path)
+    check, choice, student, convert, card, golden = _calls(tmp_path)
+    assert choice.startswith("scripts/choose_teachers.py --student-run")
     assert check.startswith("-c ") and check.endswith(f"{runs}/student 150")
     assert f"--run-dir {runs}/student --out {repo}/models/emotion_resnet16.keras" in student
     assert "--epochs 150" in student and "--distill-offline" in student
@@ -90,7 +112,8 @@ def test_all_trains_both_teachers_side_by_side_then_the_student_on_both_threads(
     for teacher in ("teacher-cnn", "teacher-resnet"):
         (runs / f"{teacher}.keras").write_bytes(b"")
     assert _run(tmp_path, "all", THREADS="4").returncode == 0
-    *teachers, student = _calls(tmp_path)
+    *teachers, choice, student = _calls(tmp_path)
+    assert choice.startswith("scripts/choose_teachers.py")
     assert sorted(call.split("--run-dir ")[1].split()[0] for call in teachers) == [
         f"{runs}/teacher-cnn", f"{runs}/teacher-resnet"]
     assert all(call.startswith("-m convert.train.cli --threads 1 ") for call in teachers)
@@ -113,12 +136,13 @@ def test_the_teacher_left_training_resumes_on_both_threads_when_the_other_ends(t
         (runs / f"{teacher}.keras").write_bytes(b"")
     slow = tmp_path / "python"  # the CNN on one thread would train for 50 s; every other call ends at once
     slow.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "calls.txt"}\n'
-                    'case "$*" in *"--threads 1 "*teacher-cnn*) sleep 50 ;; esac\n')
+                    'case "$*" in *"--threads 1 "*teacher-cnn*) sleep 50 ;; esac\n' + CHOOSER)
     slow.chmod(0o755)
     environment = {**os.environ, "FER_RUNS": str(runs), "PYTHON": str(slow), "NICE": "0", "POLL": "0.1"}
     done = subprocess.run(["bash", str(SCRIPT), "all"], capture_output=True, text=True, env=environment, timeout=40)
     assert done.returncode == 0 and "teacher-cnn goes on with 2 threads" in done.stderr
     calls = _calls(tmp_path)
+    calls = [call for call in calls if not call.startswith("scripts/choose_teachers.py")]
     assert [call.split("--threads ")[1].split()[0] for call in calls] == ["1", "1", "2", "2"]
     assert f"--run-dir {runs}/teacher-cnn" in calls[2] and f"--run-dir {runs}/student" in calls[3]
     assert {call.split("--run-dir ")[1].split()[0] for call in calls[:2]} == {f"{runs}/teacher-cnn",
