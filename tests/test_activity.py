@@ -114,6 +114,16 @@ def test_two_faces_swapping_size_keep_their_identities():
     assert follow_person([[], [(0, 0, 10, 10)], []]) == [None, 0, None]
 
 
+def test_a_short_dropout_does_not_hand_the_series_to_another_face():
+    """The followed person (A, the largest at first) is out of view for two frames while B is there: no face is
+    followed then, and A is taken up again on return (B used to keep the series for good). Out of view for longer
+    than ``lost_after`` frames, the person is given up and the largest face is followed."""
+    a, b = (100, 100, 120, 120), (500, 100, 80, 80)
+    assert follow_person([[a, b], [a, b], [b], [b], [a, b], [a, b]]) == [0, 0, None, None, 0, 0]
+    assert follow_person([[a, b], [b], [b], [b], [b], [a, b]], lost_after=2) == [0, None, None, 0, 0, 1]
+    assert follow_person([[a], [], [], [a]], lost_after=1) == [0, None, None, 0]
+
+
 @pytest.mark.parametrize("landmarks", [np.zeros((5, 468, 2)), np.full((3, 468, 3), np.nan), np.zeros((0, 468, 3))])
 def test_bad_landmarks_raise_value_error(landmarks):
     with pytest.raises(ValueError):
