@@ -78,3 +78,11 @@ def test_normalize_radians_and_sigmoid():
 def test_bad_detections_raise_value_error(box, keypoints):
     with pytest.raises(ValueError):
         geo.roi_from_detection(box, keypoints)
+
+
+@pytest.mark.parametrize("side", [0.0, -5.0, math.nan, math.inf])
+def test_a_degenerate_roi_is_a_value_error_not_a_division_by_zero(side):
+    with pytest.raises(ValueError, match="positive, finite side"):
+        geo.crop_matrix(geo.Roi(100, 100, side), SIZE)
+    with pytest.raises(ValueError, match="positive, finite side"):  # landmarks all at one point: a ROI of side 0
+        geo.crop_matrix(geo.roi_from_landmarks(np.full((468, 3), 100.0)), SIZE)

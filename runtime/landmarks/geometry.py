@@ -85,7 +85,12 @@ def crop_matrix(roi: Roi, size: int) -> np.ndarray:
     """The 2x3 affine matrix taking frame pixels to the ``size`` x ``size`` crop of the ROI (for ``cv2.warpAffine``).
 
     Crop pixel centres ``u + 0.5`` map to ``c + side * R(angle) @ ((u + 0.5) / size - 0.5)``; this is its inverse.
+
+    Raises:
+        ValueError: a ROI without a positive, finite side (degenerate landmarks), which would divide by zero.
     """
+    if not (math.isfinite(roi.side) and roi.side > 0):
+        raise ValueError(f"the landmark crop needs a positive, finite side, got {roi}")
     cos, sin = math.cos(roi.angle), math.sin(roi.angle)
     k = size / roi.side
     # inverse of p = c + side * R @ (q/size - 1/2), with q in continuous crop coordinates (pixel u covers [u, u+1))
