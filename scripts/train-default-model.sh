@@ -52,7 +52,10 @@ student() {  # the student, distilled from the teachers chosen on PublicTest; re
     mapfile -t chosen < <(cd "$REPO" && "$PY" scripts/choose_teachers.py --student-run "$RUNS/student" \
         --record "$RUNS/teacher-choice.json" "$RUNS/teacher-cnn.keras" "$RUNS/teacher-resnet.keras")
     [ "${#chosen[@]}" -gt 0 ] || { echo "choosing the teachers failed (scripts/choose_teachers.py)" >&2; exit 1; }
-    for t in "${chosen[@]}"; do teachers+=(--teacher "$t"); done
+    for t in "${chosen[@]}"; do
+        [ -f "$t" ] || { echo "choose_teachers.py named $t, which is not a teacher file" >&2; exit 1; }
+        teachers+=(--teacher "$t")
+    done
     train student --arch resnet --width 16 --epochs "$STUDENT_EPOCHS" "${RECIPE[@]}" "${teachers[@]}" \
         --distill-weight 0.5 --distill-offline
 }

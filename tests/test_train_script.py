@@ -63,6 +63,9 @@ def test_the_student_learns_from_the_teachers_chosen_and_none_when_the_choice_fa
     failed = _run(tmp_path, "student", CHOSEN="-")  # the chooser printed nothing
     assert failed.returncode == 1 and "choosing the teachers failed" in failed.stderr
     assert len(_calls(tmp_path)) == 1  # the chooser only: no student run without its teachers
+    stray = _run(tmp_path, "student", CHOSEN="a line that is no file")
+    assert stray.returncode == 1 and "named a line that is no file, which is not a teacher file" in stray.stderr
+    assert len(_calls(tmp_path)) == 2
 
 
 def test_every_stage_uses_the_recipe_in_its_own_run_folder(tmp_path):
