@@ -29,7 +29,7 @@ from runtime.report import FrameResult, VideoReport, summarize
 from runtime.results import Classification, Face
 from runtime.session import StreamSession
 from runtime.tracking import FaceTracker
-from runtime.video import FrameReader, check_fps, progress_bar
+from runtime.video import FrameReader, check_count, check_fps, progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +181,9 @@ class Analyzer:
         Raises:
             FileNotFoundError: the video does not exist. ValueError: it cannot be opened as video, or bad args.
         """
+        check_count(frame_skip, "frame_skip")
         session = StreamSession(self, smoothing, landmarks=self.options.landmarks_in_videos, verdict=True,
-                                keep_landmarks=bool(self.options.landmarks))
+                                keep_landmarks=bool(self.options.landmarks), frame_skip=frame_skip)
         reader = FrameReader(source, frame_skip, max_frames)
         frames: Iterable = progress_bar(reader) if progress else reader
         timeline: list[FrameResult] = []

@@ -45,7 +45,9 @@ class AnalyzerOptions:
         tracking: with landmarks in videos and streams, take the next frame's crop from this frame's landmarks and
             run the detector only when a face is lost, every ``redetect_every`` frames, or on a scene cut
             (False: detect on every frame).
-        redetect_every: the detector's interval while tracking, in analyzed frames.
+        redetect_every: the detector's interval while tracking, in the video's frames (``analyze_video`` with
+            ``frame_skip`` N runs it every ``redetect_every // N`` analyzed frames, at least every one; a stream
+            counts the frames it is given).
         level_faces: turn a face whose eyes are rolled by more than ``LEVEL_BEYOND_DEGREES`` (10) upright before the
             emotion crop, as FER-2013's faces are (measured in ``runtime.preprocess``; False: axis-aligned crops).
         flip_average: read each face as it is and mirrored, and average the emotion probabilities (twice the

@@ -38,19 +38,23 @@ class StreamSession:
         smoothing: EMA factor in (0, 1] for the primary face's probabilities (None: raw).
         landmarks: run the landmark model on each face (and track faces when the analyzer's options say so).
         verdict: keep what ``verdict`` needs at the end of a video (the expressiveness model's output per frame).
+        frame_skip: the video's frame skip (each frame given is every N-th of the video), so that the tracker's
+            detector interval stays ``redetect_every`` frames of the video.
         keep_landmarks: leave the landmarks (and their score) on the faces of the results (False when they are
             computed only for the verdict: the session keeps the followed person's, and the timeline and its JSON
             keep the face shape of images).
     """
 
     def __init__(self, analyzer: Analyzer, smoothing: float | None = None, landmarks: bool = False,
-                 verdict: bool = False, keep_landmarks: bool = True) -> None:
+                 verdict: bool = False, keep_landmarks: bool = True, frame_skip: int = 1) -> None:
         check_smoothing(smoothing)
         self._analyzer = analyzer
         self.smoothing = smoothing
         self.landmarks = landmarks
         options = analyzer.options
-        self.tracker = FaceTracker(options.tracking, options.redetect_every) if landmarks else None
+        # redetect_every counts the video's frames: with frame_skip N, every redetect_every / N analyzed frames
+        interval = max(1, options.redetect_every // frame_skip)
+        self.tracker = FaceTracker(options.tracking, interval) if landmarks else None
         self._ema: np.ndarray | None = None
         self._follower = PersonFollower()
         labels = analyzer.labels

@@ -57,3 +57,12 @@ def test_tracking_off_detects_every_frame():
     tracker = FaceTracker(enabled=False)
     tracker.detected([Track.start(Box(70, 85, 60, 60), 0.9, _points())])
     assert tracker.plan(np.zeros((50, 50, 3), np.uint8)) == DETECT
+
+
+@pytest.mark.parametrize(("frame_skip", "interval"), [(1, 30), (3, 10), (7, 4), (60, 1)])
+def test_the_detector_interval_counts_the_videos_frames_not_the_analyzed_ones(analyzer, frame_skip, interval):
+    """With --frame-skip 3, 30 analyzed frames were 3 s of video: a face entering went unseen that long."""
+    from runtime.session import StreamSession
+
+    session = StreamSession(analyzer, landmarks=True, frame_skip=frame_skip)
+    assert session.tracker.redetect_every == interval
