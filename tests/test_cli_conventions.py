@@ -20,9 +20,13 @@ SAMPLE = REPO / "samples" / "astronaut.jpg"
 XNNPACK_LINE = "Created TensorFlow Lite XNNPACK delegate"
 
 
+def _environment() -> dict[str, str]:
+    """A child's environment without the FFmpeg log level that an in-process main() of another test left."""
+    return {**{k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}, "PYTHONPATH": str(REPO)}
+
+
 def _run(*args: str) -> subprocess.CompletedProcess:
-    # without the FFmpeg log level that an in-process main() of another test left in os.environ
-    env = {**{k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}, "PYTHONPATH": str(REPO)}
+    env = _environment()
     return subprocess.run([sys.executable, "-m", "runtime.cli", *args], capture_output=True, text=True, env=env,
                           cwd=REPO, timeout=120)
 
@@ -98,9 +102,8 @@ def test_a_damaged_video_prints_our_warning_not_ffmpegs_lines_unless_verbose(tmp
 
 @pytest.mark.parametrize("args", [("--list-models",), (str(SAMPLE), "--json", "-")])
 def test_a_reader_that_goes_away_ends_the_run_quietly(args):
-    env = {**{k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen([sys.executable, "-m", "runtime.cli", *args], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env=env, cwd=REPO)
+                               stderr=subprocess.PIPE, env=_environment(), cwd=REPO)
     process.stdout.close()  # before it writes anything: its first write meets a pipe without a reader
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 141 and "Traceback" not in stderr and "Broken pipe" not in stderr, stderr
