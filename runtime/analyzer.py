@@ -8,6 +8,7 @@ to single-threaded use. For full parallel throughput, give each thread its own A
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -35,6 +36,17 @@ log = logging.getLogger(__name__)
 
 ASSUMED_FPS = 30.0  # for the facial-activity minimum of face seconds when a video gives no frame rate
 __all__ = ["EXPRESSIVENESS_METHODS", "MIN_FACE_SIZE", "Analyzer", "AnalyzerOptions"]  # options live in runtime.options
+
+
+@contextlib.contextmanager
+def unloadable_model_as_bad_input() -> Iterator[None]:
+    """Around opening an Analyzer: a model file that an engine cannot load (corrupt, or of another kind) is the
+    caller's bad input, so its RuntimeError becomes ValueError, as a missing file is FileNotFoundError (the command
+    lines' exit 2, not 1, a failure of the work)."""
+    try:
+        yield
+    except RuntimeError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 class Analyzer:

@@ -22,7 +22,13 @@ import cv2
 import cv2.utils.logging
 
 from runtime import __version__
-from runtime.analyzer import EXPRESSIVENESS_METHODS, MIN_FACE_SIZE, Analyzer, AnalyzerOptions
+from runtime.analyzer import (
+    EXPRESSIVENESS_METHODS,
+    MIN_FACE_SIZE,
+    Analyzer,
+    AnalyzerOptions,
+    unloadable_model_as_bad_input,
+)
 from runtime.annotate import VideoWriter, draw_faces
 from runtime.catalog import list_models, models_table
 from runtime.cli_inputs import folder_images, input_kind, read_image
@@ -223,12 +229,9 @@ def _video(analyzer: Analyzer, source: Path | int, args: argparse.Namespace, say
 
 
 def open_analyzer(options: AnalyzerOptions) -> Analyzer:
-    """The Analyzer; a model file that an engine cannot load (corrupt, or of another kind) is bad input, refused
-    as ValueError like a missing one (exit 2), not RuntimeError (a failure of the work)."""
-    try:
+    """The Analyzer; a model file that an engine cannot load is refused as bad input (exit 2)."""
+    with unloadable_model_as_bad_input():
         return Analyzer(options)
-    except RuntimeError as exc:
-        raise ValueError(str(exc)) from exc
 
 
 def stdout_closed() -> int:

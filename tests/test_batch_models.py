@@ -63,3 +63,13 @@ def test_a_missing_landmark_model_is_refused_before_any_work(models, tmp_path, c
     assert "face_landmark.tflite" in caplog.text and not list(out.glob("*.json"))
     without = analyze_many(tmp_path / "in", out, workers=1, options=AnalyzerOptions(expressiveness="emotion-intensity"))
     assert {row.status for row in without.rows} == {"done"}  # a verdict that needs no landmarks runs without them
+
+
+def test_a_corrupt_emotion_model_is_refused_before_any_work(models, tmp_path, caplog):
+    video_set(tmp_path / "in", faces=1)
+    corrupt = models / EMOTION_MODELS[0]
+    corrupt.write_bytes(b"\x00not a flatbuffer" * 64)
+    out = tmp_path / "out"
+    args = [str(tmp_path / "in"), "--out", str(out), "--workers", "1", "--no-progress", "--no-verify-model"]
+    assert batch_main(args) == 2  # bad input, as a missing file is; not 1, a failed run
+    assert EMOTION_MODELS[0] in caplog.text and not list(out.glob("*.json"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from runtime.analyzer import Analyzer, AnalyzerOptions
+from runtime.analyzer import Analyzer, AnalyzerOptions, unloadable_model_as_bad_input
 from runtime.batch import stopping
 from runtime.batch.inputs import DEFAULT_PATH_COLUMN, VideoJob, read_inputs
 from runtime.batch.results import (
@@ -187,11 +187,9 @@ def check_models(options: AnalyzerOptions | None) -> None:
     every worker. The landmark model, which an Analyzer opens on its first face, is opened now when the videos use it
     (``landmarks=True`` for this Analyzer alone: its only effect is opening it)."""
     options = options or AnalyzerOptions()
-    try:
-        with open_analyzer(replace(options, landmarks=True) if options.landmarks_in_videos else options, 1):
-            pass
-    except RuntimeError as exc:  # a file an engine cannot load: bad input, refused like a missing one (exit 2)
-        raise ValueError(str(exc)) from exc
+    with unloadable_model_as_bad_input(), \
+            open_analyzer(replace(options, landmarks=True) if options.landmarks_in_videos else options, 1):
+        pass
 
 
 def _record(result: VideoResult, job: VideoJob, out: Path, source: dict | None, expected: dict,
