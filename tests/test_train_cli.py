@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 import pytest
 
 from convert.train import emotion as emotion_trainer
@@ -186,3 +190,20 @@ def test_ctrl_c_before_any_epoch_says_so_without_a_traceback(tmp_path, monkeypat
     with caplog.at_level("ERROR"):
         assert main(args) == 130
     assert "stopped (Ctrl-C) before" in caplog.text and "run the same command again to start over" in caplog.text
+
+
+@pytest.mark.parametrize(("sig", "how"), [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "Ctrl-C")])
+def test_a_real_signal_stops_with_a_note_and_its_exit_code(tmp_path, monkeypatch, caplog, sig, how):
+    """SIGTERM (kill, a scheduler, the end of a session) ended fer-train without a word; it now stops as Ctrl-C does,
+    says what the run folder holds, exits 143, and leaves the process's SIGTERM handler as it found it."""
+    def signalled(*args, **kwargs):
+        os.kill(os.getpid(), sig)
+        time.sleep(5)  # the handler raises here
+        raise AssertionError("the signal did not stop the run")
+
+    monkeypatch.setattr(emotion_trainer, "train_emotion", signalled)
+    handler = signal.getsignal(signal.SIGTERM)
+    with caplog.at_level("ERROR"):
+        assert main(_emotion(tmp_path)) == 128 + sig
+    assert f"stopped ({how}) before a first epoch was saved" in caplog.text
+    assert signal.getsignal(signal.SIGTERM) is handler

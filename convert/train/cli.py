@@ -7,12 +7,14 @@ import argparse
 import logging
 import math
 import os
+import signal
 import sys
 from importlib.util import find_spec
 from pathlib import Path
 
 from convert.data.paths import default_fer2013, default_ferplus, ferplus_votes_file, is_shared_fer2013
 from convert.train.models import ARCHITECTURES, DEFAULT_WIDTHS
+from convert.train.stopping import Terminated, sigterm_stops_as_ctrl_c, stopped
 from runtime.preprocess import DEFAULT_CROP_PADDING
 
 
@@ -230,27 +232,6 @@ def _ferplus_labels(args: argparse.Namespace) -> Path | None:
     return shared
 
 
-def _stopped(args: argparse.Namespace) -> str:
-    """What a Ctrl-C left: the epochs saved in the run folder, and how to go on."""
-    if args.task == "activity":
-        return "stopped (Ctrl-C) before the head was written; run the same command again to start over"
-    from convert.train.loop import read_state
-
-    try:
-        state = read_state(args.run_dir)
-        saved, total = (int(state["epoch"]), int(state["config"]["epochs"])) if state else (0, 0)
-    except (ValueError, KeyError, TypeError):
-        saved, total = 0, 0
-    if not saved:
-        return (f"stopped (Ctrl-C) before a first epoch was saved in {args.run_dir}; run the same command again to "
-                "start over")
-    if saved >= total:
-        return (f"stopped (Ctrl-C) with all {total} epochs saved in {args.run_dir}; run the same command again to "
-                "report on the model and export it")
-    return (f"stopped (Ctrl-C) with {saved} of {total} epochs saved in {args.run_dir} (the epoch under way, if any, "
-            f"is lost); run the same command again to resume from epoch {saved + 1}")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     log = logging.getLogger("fer-train")
@@ -261,38 +242,45 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s", exc)
         return 2
     try:
-        _configure(args.log)
-        if args.task != "activity":  # the activity head is numpy only
-            _require_tensorflow(args.task)
-            _set_threads(args.threads)
-        if args.task == "emotion":
-            from convert.train.emotion import train_emotion
-
-            if args.data is None:
-                raise FileNotFoundError("no FER-2013 file: pass --data or set FER2013_CSV")
-            train_emotion(args.arch, args.data, args.run_dir, args.out, epochs=args.epochs,
-                          batch_size=args.batch_size, learning_rate=args.learning_rate,
-                          input_side=args.input_side, width=args.width,
-                          ferplus=_ferplus_labels(args),
-                          seed=args.seed, limit=args.limit, init_from=args.init_from, teachers=args.teacher,
-                          distill_weight=args.distill_weight, distill_offline=args.distill_offline,
-                          erasing=args.erasing,
-                          ferplus_votes=args.ferplus_votes, ferplus_weight=args.ferplus_weight)
-        elif args.task == "activity":
-            from convert.train.activity import train_activity_head
-
-            train_activity_head(args.metadata, args.videos, args.out, folds=args.folds, alpha=args.alpha,
-                                frame_skip=args.frame_skip, seed=args.seed)
-        else:
-            from convert.train.expressiveness import train_expressiveness
-
-            train_expressiveness(args)
+        with sigterm_stops_as_ctrl_c():
+            return _run(args)
     except (FileNotFoundError, ValueError, ImportError) as exc:
         log.error("%s", exc)
         return 2
-    except KeyboardInterrupt:  # each checkpoint is replaced whole, so the run folder resumes as it is
-        log.error("%s", _stopped(args))
-        return 130
+    except KeyboardInterrupt as exc:  # each checkpoint is replaced whole, so the run folder resumes as it is
+        terminated = isinstance(exc, Terminated)
+        log.error("%s", stopped(args, "SIGTERM" if terminated else "Ctrl-C"))
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The task ``args`` asks for, its errors raised for ``main`` to report."""
+    _configure(args.log)
+    if args.task != "activity":  # the activity head is numpy only
+        _require_tensorflow(args.task)
+        _set_threads(args.threads)
+    if args.task == "emotion":
+        from convert.train.emotion import train_emotion
+
+        if args.data is None:
+            raise FileNotFoundError("no FER-2013 file: pass --data or set FER2013_CSV")
+        train_emotion(args.arch, args.data, args.run_dir, args.out, epochs=args.epochs,
+                      batch_size=args.batch_size, learning_rate=args.learning_rate,
+                      input_side=args.input_side, width=args.width,
+                      ferplus=_ferplus_labels(args),
+                      seed=args.seed, limit=args.limit, init_from=args.init_from, teachers=args.teacher,
+                      distill_weight=args.distill_weight, distill_offline=args.distill_offline,
+                      erasing=args.erasing,
+                      ferplus_votes=args.ferplus_votes, ferplus_weight=args.ferplus_weight)
+    elif args.task == "activity":
+        from convert.train.activity import train_activity_head
+
+        train_activity_head(args.metadata, args.videos, args.out, folds=args.folds, alpha=args.alpha,
+                            frame_skip=args.frame_skip, seed=args.seed)
+    else:
+        from convert.train.expressiveness import train_expressiveness
+
+        train_expressiveness(args)
     return 0
 
 
