@@ -20,6 +20,7 @@ SKIP_ENV = "FER_EDGE_SKIP_MODEL_HASH"  # "1": do not check model files against t
 
 _cache: dict[tuple[str, int, int], str] = {}
 _cache_lock = threading.Lock()
+_unchecked_said: set[str] = set()  # the files whose missing hash was already reported, once per process
 
 
 def file_sha256(path: str | Path) -> str:
@@ -45,7 +46,7 @@ def check_model_file(path: str | Path, manifest: Manifest, enabled: bool = True)
     """Checks ``path`` against ``manifest.file`` (size first, then sha256).
 
     Nothing is checked when ``enabled`` is False, when ``$FER_EDGE_SKIP_MODEL_HASH`` is set, or when the manifest
-    records no hash (a manifest written by hand for a third-party model; logged at debug level).
+    records no hash (a manifest written by hand for a third-party model: a warning, once per file and process).
 
     Raises:
         ValueError: the file's size or hash differs from the manifest's, naming both.
@@ -56,7 +57,7 @@ def check_model_file(path: str | Path, manifest: Manifest, enabled: bool = True)
     record = manifest.file  # a dict: the Manifest refuses anything else
     expected = record.get("sha256")
     if not expected:
-        log.debug("%s records no sha256 for %s; not checked", manifest_path(path).name, path.name)
+        _unchecked(path, manifest_path(path).name)
         return
     advice = (f"the file was changed or replaced after fer-convert wrote it. Re-convert it, or, if you edited it "
               f"on purpose, open it with verify_hash=False (fer-analyze --no-verify-model, or {SKIP_ENV}=1)")
@@ -68,3 +69,14 @@ def check_model_file(path: str | Path, manifest: Manifest, enabled: bool = True)
     if actual != str(expected).lower():
         raise ValueError(f"{path} has sha256 {actual} but its manifest {manifest_path(path).name} says "
                          f"{expected}: {advice}")
+
+
+def _unchecked(path: Path, manifest_name: str) -> None:
+    """Warns, once per file, that its manifest gives no hash to check it against."""
+    key = str(path.resolve())
+    with _cache_lock:
+        if key in _unchecked_said:
+            return
+        _unchecked_said.add(key)
+    log.warning("%s records no sha256 for %s, so a changed or replaced file cannot be noticed; add the file's "
+                "sha256 (and bytes) to the manifest's \"file\" record", manifest_name, path.name)

@@ -65,13 +65,17 @@ def test_opt_out_loads_an_edited_file(converted, tmp_path, monkeypatch):
     assert ExpressionModel(model).predict(faces).shape == (2, 7)
 
 
-def test_manifest_without_a_hash_is_not_checked(converted, tmp_path):
+def test_manifest_without_a_hash_is_not_checked_and_says_so_once(converted, tmp_path, caplog):
     model = _copy(converted, tmp_path, "tiny_fp32.tflite")
     data = json.loads(manifest_path(model).read_text())
     data["file"] = {}
     manifest_path(model).write_text(json.dumps(data))
     _tamper(model)
-    assert ExpressionModel(model).predict(np.zeros((1, 48, 48), np.uint8)).shape == (1, 7)
+    with caplog.at_level("WARNING", logger="runtime.integrity"):
+        for _ in range(2):
+            assert ExpressionModel(model).predict(np.zeros((1, 48, 48), np.uint8)).shape == (1, 7)
+    said = [r.getMessage() for r in caplog.records if "records no sha256" in r.getMessage()]
+    assert len(said) == 1 and "tiny_fp32.tflite" in said[0] and "cannot be noticed" in said[0]
 
 
 def test_hash_is_computed_once_per_file_version(converted, tmp_path, monkeypatch):
