@@ -9,6 +9,10 @@ from typing import Any
 import numpy as np
 
 ANALYSIS_SCHEMA = "fer-edge/analysis/3"  # the JSON shape of results (README, "JSON output"); bump on any change
+# The analysis's own version: bumped when the same video, models and settings give other results (a fix or change in
+# detection, tracking, smoothing or the verdicts), so that fer-batch redoes the reports made before it. 2: the
+# followed person's series no longer passes to another face; the tracker's detector interval counts video frames.
+RESULTS_VERSION = 2
 # (2: faces may carry landmark_score and landmarks; frames carry activity; expressiveness components and reason;
 # 3: model.views)
 

@@ -22,6 +22,7 @@ import pytest
 
 from runtime.analyzer import AnalyzerOptions
 from runtime.batch import VideoSettings, analyze_many, stopping
+from runtime.batch import results as batch_results
 from runtime.batch.cli import main as batch_main
 from runtime.batch.local import LocalEngine
 from runtime.batch.results import BATCH_KEY, fingerprint, page_path
@@ -111,6 +112,17 @@ def test_rerun_skips_complete_reports_and_redoes_changed_ones(tmp_path):
     assert {r.status for r in other.rows} == {"done"}  # other settings: other results
     forced = analyze_many(tmp_path / "in", out, workers=2, settings=VideoSettings(frame_skip=2), force=True)
     assert {r.status for r in forced.rows} == {"done"}
+
+
+def test_a_newer_analysis_redoes_the_reports_of_an_older_one(tmp_path, monkeypatch):
+    """A fix that changes results (the follower, the tracking interval) must redo the reports made before it:
+    the fingerprint holds the analysis's RESULTS_VERSION."""
+    video_set(tmp_path / "in", faces=1)
+    out = tmp_path / "out"
+    analyze_many(tmp_path / "in", out, workers=1)
+    assert {r.status for r in analyze_many(tmp_path / "in", out, workers=1).rows} == {"skipped"}
+    monkeypatch.setattr(batch_results, "RESULTS_VERSION", batch_results.RESULTS_VERSION + 1)
+    assert {r.status for r in analyze_many(tmp_path / "in", out, workers=1).rows} == {"done"}
 
 
 def test_a_crashed_worker_fails_its_video_only(tmp_path):

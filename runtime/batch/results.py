@@ -1,11 +1,11 @@
 """A batch's files: one report per video, written atomically, and the summary table (CSV, and Parquet with pyarrow).
 
-A report is fer-analyze's JSON for that video (schema ``fer-edge/analysis/1``, same ``model`` and ``video``
-keys) plus a ``batch`` key saying what it was made from: the input file (path, size, mtime), the models' files
-and the settings (the fingerprint), the carried columns and the time it took. A report is *complete* for a rerun
-when it parses, has the schema and a ``video``, and its ``batch`` input and fingerprint equal the current ones: a
-changed video, a new model file or other settings redo it. Failed videos get no report, so a rerun tries them
-again.
+A report is fer-analyze's JSON for that video (schema ``ANALYSIS_SCHEMA``, the same ``model`` and ``video``
+keys) plus a ``batch`` key saying what it was made from: the input file (path, size, mtime), the models' files,
+the settings and the analysis's ``RESULTS_VERSION`` (the fingerprint), the carried columns and the time it took.
+A report is *complete* for a rerun when it parses, has the schema and a ``video``, and its ``batch`` input and
+fingerprint equal the current ones: a changed video, a new model file, other settings or a newer analysis redo it.
+Failed videos get no report, so a rerun tries them again.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from runtime.batch.worker import VideoResult, VideoSettings
 from runtime.detection import Engine
 from runtime.outputs import STAGING_NAME, json_text, replace_file
 from runtime.paths import default_model_dir, face_landmark_model, resolve_model
-from runtime.results import ANALYSIS_SCHEMA
+from runtime.results import ANALYSIS_SCHEMA, RESULTS_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ def fingerprint(options: AnalyzerOptions | None, settings: VideoSettings) -> dic
     models = [options.emotion_model or default_model_dir() / DEFAULT_EMOTION_MODEL, options.expressiveness_model,
               *detector.model_paths, face_landmark_model() if options.landmarks_in_videos else None]
     return {
+        "results_version": RESULTS_VERSION,  # the analysis's code: a fix that changes results redoes the reports
         "models": [file_identity(_model_file(model)) for model in models if model is not None],
         "detector": {"model": str(detector.model), "engine": Engine(detector.engine).value,
                      "min_score": detector.min_score},
