@@ -313,6 +313,26 @@ def test_cli_resumes_instead_of_starting_over(
     assert "already finished 1 epochs" in caplog.text
 
 
+@pytest.mark.slow
+def test_cli_refuses_to_resume_a_run_on_other_faces(
+    trained: dict[str, object], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run folder records how its faces were taken: resuming it with another sampling is refused (exit 2) before
+    the videos are decoded, and the folder is left as it was."""
+    from convert.train.cli import main
+
+    def decoded(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the videos were decoded before the run was checked")
+
+    monkeypatch.setattr(expressiveness_trainer, "load_video_faces", decoded)
+    run = Path(str(trained["run"]))
+    state = (run / "state.json").read_text()
+    args = [*map(str, trained["args"]), "--max-frames", "3"]  # type: ignore[call-overload]
+    assert main(args) == 2
+    assert "holds another run: --max-frames 4 (asked: 3)" in caplog.text
+    assert (run / "state.json").read_text() == state
+
+
 def test_cli_without_usable_rows_exits_2(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     from convert.train.cli import main
 

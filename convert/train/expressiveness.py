@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import numpy as np
 from convert.data.recruitview import SamplingOptions, VideoFaces, face_finder, load_video_faces, read_metadata
 from convert.metrics import classification_report
 from convert.train.export import export_keras_model
-from convert.train.loop import BEST, FitConfig, fit, load_checkpoint
+from convert.train.loop import BEST, FitConfig, check_resume, fit, load_checkpoint
 from convert.train.models import build_cnn
 from runtime.faces import FaceFinder
 from runtime.manifest import EXPRESSIVENESS_LABELS
@@ -135,7 +136,10 @@ def train_expressiveness_model(
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("learning_rate", learning_rate)):
         if not value > 0:  # also refuses NaN
             raise ValueError(f"{name} must be above 0, got {value}")
-    data = load_video_faces(read_metadata(metadata, videos), detector, sampling)
+    rows = read_metadata(metadata, videos)
+    identity = run_identity(metadata, sampling, val_fraction, detector)
+    check_resume(run_dir, None, identity)  # another run, or a corrupt one, refused before the videos are decoded
+    data = load_video_faces(rows, detector, sampling)
     is_val = split_by_video([r.label for r in data.rows], val_fraction, seed)[data.videos]
     train_x, train_y = data.faces[~is_val], data.labels[~is_val]
     val_x, val_y = data.faces[is_val], data.labels[is_val]
@@ -146,7 +150,7 @@ def train_expressiveness_model(
                        class_weights=weights)
     side = sampling.input_side
     state = fit(lambda: build_cnn(len(EXPRESSIVENESS_LABELS), input_side=side),
-                (train_x, train_y), (val_x, val_y), len(EXPRESSIVENESS_LABELS), config, run_dir)
+                (train_x, train_y), (val_x, val_y), len(EXPRESSIVENESS_LABELS), config, run_dir, identity)
     report = validation_report(run_dir / BEST, val_x, val_y)
     report["data"] = _data_summary(data, is_val, sampling)
     (run_dir / REPORT).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -156,6 +160,16 @@ def train_expressiveness_model(
                            verification, extra={"architecture": "cnn", "data": report["data"]})
         log.info("wrote %s", out)
     return {"state": state, "report": report}
+
+
+def run_identity(metadata: Path, sampling: SamplingOptions, val_fraction: float,
+                 detector: FaceFinder | None) -> dict[str, Any]:
+    """What an expressiveness run folder records beside its FitConfig, so that a resume trains on the same faces:
+    the metadata file (name and size), how faces are taken from the videos, the validation share and whether a
+    detector finds them."""
+    return {"task": "expressiveness", "architecture": "cnn", "metadata": Path(metadata).name,
+            "metadata_bytes": Path(metadata).stat().st_size, **asdict(sampling), "val_fraction": val_fraction,
+            "face_detector": "none" if detector is None else "blazeface"}
 
 
 def validation_report(model_path: Path, faces: np.ndarray, labels: np.ndarray) -> dict[str, Any]:

@@ -236,11 +236,17 @@ def load_checkpoint(path: Path) -> Any:
 
 
 _RUN_NAMES = {"architecture": "architecture", "width": "width", "input_side": "input side", "limit": "--limit",
-              "data": "data file", "data_bytes": "data file size (bytes)"}
+              "data": "data file", "data_bytes": "data file size (bytes)", "metadata": "metadata file",
+              "metadata_bytes": "metadata file size (bytes)", "frame_skip": "--frame-skip",
+              "max_frames": "--max-frames", "padding": "--padding", "val_fraction": "--val-fraction",
+              "face_detector": "--face-detector"}
 
 
-def check_resume(run_dir: Path, config: FitConfig, identity: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """The state of the run ``run_dir`` holds, checked against the run asked for; None when it holds none.
+def check_resume(run_dir: Path, config: FitConfig | None,
+                 identity: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The state of the run ``run_dir`` holds, checked against the run asked for; None when it holds none. With
+    ``config`` None only the identity is checked (a configuration that needs the data, e.g. class weights, is
+    checked later, by ``fit``).
 
     ``identity`` is what the FitConfig does not say: what is trained on what (architecture, width, input side, data
     file, --limit). It is stored in the state under ``RUN``; a state written before it was recorded (a run of an
@@ -256,7 +262,7 @@ def check_resume(run_dir: Path, config: FitConfig, identity: dict[str, Any] | No
     # a field added to FitConfig after the run started is absent from its state: the run used its default
     defaults = {f.name: f.default for f in fields(FitConfig) if f.default is not MISSING}
     state["config"] = {**json.loads(json.dumps(defaults)), **state["config"]}
-    if state["config"] != json.loads(json.dumps(asdict(config))):
+    if config is not None and state["config"] != json.loads(json.dumps(asdict(config))):
         raise ValueError(f"{run_dir} holds a run with another configuration: {state['config']}")
     recorded = state.get(RUN) or {}
     asked = json.loads(json.dumps(identity or {}))
