@@ -39,9 +39,21 @@ def test_another_bare_model_name_analyses_the_videos_again(models, tmp_path):
     for name in EMOTION_MODELS:
         summary = analyze_many(tmp_path / "in", out, workers=1, options=AnalyzerOptions(emotion_model=Path(name)))
         assert {row.status for row in summary.rows} == {"done"}, name
-        # by name only: a forkserver started by an earlier test keeps the environment it had, so its workers may
-        # find the model in the checkout's model folder rather than in this one
-        assert Path(json.loads((out / "face0.avi.json").read_text())["model"]["emotion"]).name == name
+        assert Path(json.loads((out / "face0.avi.json").read_text())["model"]["emotion"]) == models / name
+
+
+def test_workers_use_the_model_folder_the_caller_has_now(models, tmp_path, monkeypatch):
+    """The forkserver keeps the environment it started with: workers of a later batch found the models in the
+    folder $FER_EDGE_MODELS named at the first batch, not in the one it names now."""
+    video_set(tmp_path / "in", faces=1)
+    monkeypatch.delenv("FER_EDGE_MODELS")  # the first batch (and the forkserver) on the checkout's model folder
+    first = analyze_many(tmp_path / "in", tmp_path / "first", workers=1)
+    assert {row.status for row in first.rows} == {"done"}
+    monkeypatch.setenv("FER_EDGE_MODELS", str(models))
+    options = AnalyzerOptions(emotion_model=Path(EMOTION_MODELS[1]))
+    analyze_many(tmp_path / "in", tmp_path / "second", workers=1, options=options)
+    used = json.loads((tmp_path / "second" / "face0.avi.json").read_text())["model"]["emotion"]
+    assert Path(used) == models / EMOTION_MODELS[1]
 
 
 @pytest.mark.parametrize(("expressiveness", "redone"), [("facial-activity", "done"), ("emotion-intensity", "skipped")])

@@ -36,8 +36,23 @@ DRIVER_CHECK_S = 1.0  # how often a worker looks whether the process that starte
 _analyzer: Analyzer | None = None  # the worker process's own Analyzer, built by _start_worker
 
 
-def _start_worker(factory: Callable[[], Analyzer], driver: int) -> None:
+ENV_PREFIX = "FER_EDGE_"  # the runtime's settings in the environment (model folder, hash check), as the caller has them
+
+
+def runtime_environment() -> dict[str, str]:
+    """The caller's ``FER_EDGE_*`` variables, for its workers."""
+    return {name: value for name, value in os.environ.items() if name.startswith(ENV_PREFIX)}
+
+
+def _start_worker(factory: Callable[[], Analyzer], driver: int, environment: dict[str, str] | None = None) -> None:
+    """A worker's start: the driver's ``FER_EDGE_*`` variables (a forkserver started by an earlier batch keeps the
+    environment it had then, so a script that changed ``$FER_EDGE_MODELS`` since would get the old model folder),
+    the watch on the driver, then its Analyzer."""
     global _analyzer
+    if environment is not None:
+        for name in [name for name in os.environ if name.startswith(ENV_PREFIX) and name not in environment]:
+            del os.environ[name]
+        os.environ.update(environment)
     threading.Thread(target=_exit_without, args=(driver,), name="fer-batch-driver-watch", daemon=True).start()
     _analyzer = factory()
 
@@ -98,7 +113,7 @@ class LocalEngine:
         """A started pool whose workers answered once (a video's crash is then told apart from workers that die
         as they start, which would otherwise fail every video, one at a time)."""
         pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker,
-                                   initargs=(self.factory, os.getpid()))
+                                   initargs=(self.factory, os.getpid(), runtime_environment()))
         try:
             pool.submit(_ready).result()
         except BrokenProcessPool:
