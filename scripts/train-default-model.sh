@@ -21,7 +21,9 @@
 # PublicTest, reported on PrivateTest against both label sets.
 # `ship` exports the finished student to models/emotion_resnet16.keras (or $OUT), converts it to every format with
 # manifests (fer-convert --all), regenerates models/MODEL_CARD.md and the golden outputs; then update the README's
-# tables from the card and run the full benchmarks (`pytest benchmarks`) with nothing else running.
+# tables from the card and run the full benchmarks (`pytest benchmarks`) with nothing else running. It first
+# compares the student with the model it would replace on PublicTest (scripts/better_on_publictest.py), and keeps
+# that one, exit 3, when the student is no better (FORCE=1 ships the student anyway).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${FER_RUNS:-$HOME/fer-runs/issue11}
@@ -110,6 +112,19 @@ case "${1:-}" in
 sys.exit(0 if finished(Path(sys.argv[1]), int(sys.argv[2])) else 1)" "$RUNS/student" "$STUDENT_EPOCHS" \
             || { echo "the student stage has not finished its $STUDENT_EPOCHS epochs ($RUNS/student)" >&2; exit 2; }
         OUT=${OUT:-$REPO/models/emotion_resnet16.keras}
+        # the best model reached so far is shipped: not a student that reads PublicTest worse than the default it
+        # would replace (FORCE=1 ships it anyway)
+        if [ -f "$OUT" ] && [ "${FORCE:-0}" != 1 ]; then
+            better=0
+            "$PY" scripts/better_on_publictest.py "$RUNS/student/best.keras" "$OUT" \
+                --record "$RUNS/ship-choice.json" || better=$?
+            case $better in
+                0) ;;
+                1) echo "the student reads PublicTest no better than $OUT, which stays the default" \
+                        "(the comparison: $RUNS/ship-choice.json; FORCE=1 ships it anyway)" >&2; exit 3 ;;
+                *) echo "comparing the student with $OUT failed" >&2; exit 1 ;;
+            esac
+        fi
         student
         "$PY" -m convert.cli "$OUT" --all --out "$REPO/models" --threads 2 -q
         "$PY" -m convert.model_card "$REPO/models" --preamble "$REPO/scripts/model_card_preamble.md"

@@ -12,7 +12,9 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train-default-model.
 # the fake python as scripts/choose_teachers.py: $CHOSEN's teachers (none for "-"), else all it is given
 CHOOSER = ('case "$1" in *choose_teachers.py) shift; if [ "$CHOSEN" = - ]; then :; elif [ -n "$CHOSEN" ]; then\n'
            'echo "$CHOSEN"; else\n'
-           'while [ $# -gt 0 ]; do case "$1" in --*) shift 2 ;; *) echo "$1"; shift ;; esac; done; fi ;; esac\n')
+           'while [ $# -gt 0 ]; do case "$1" in --*) shift 2 ;; *) echo "$1"; shift ;; esac; done; fi ;; esac\n'
+           # as scripts/better_on_publictest.py: exits $BETTER (0: the student is better)
+           'case "$1" in *better_on_publictest.py) exit "${BETTER:-0}" ;; esac\n')
 
 
 def _run(tmp_path: Path, *args: str, exit_code: int = 0, **env: str) -> subprocess.CompletedProcess:
@@ -94,14 +96,33 @@ def test_ship_makes_the_finished_student_the_default_in_every_format(tmp_path):
     assert len(_calls(tmp_path)) == 1
     (tmp_path / "calls.txt").unlink()
     assert _run(tmp_path, "ship").returncode == 0
-    check, choice, student, convert, card, golden = _calls(tmp_path)
+    check, compare, choice, student, convert, card, golden = _calls(tmp_path)
     assert choice.startswith("scripts/choose_teachers.py --student-run")
     assert check.startswith("-c ") and check.endswith(f"{runs}/student 150")
+    assert compare == (f"scripts/better_on_publictest.py {runs}/student/best.keras "
+                       f"{repo}/models/emotion_resnet16.keras --record {runs}/ship-choice.json")
     assert f"--run-dir {runs}/student --out {repo}/models/emotion_resnet16.keras" in student
     assert "--epochs 150" in student and "--distill-offline" in student
     assert convert == f"-m convert.cli {repo}/models/emotion_resnet16.keras --all --out {repo}/models --threads 2 -q"
     assert card == f"-m convert.model_card {repo}/models --preamble {repo}/scripts/model_card_preamble.md"
     assert golden == f"{repo}/scripts/make_golden.py"
+
+
+@pytest.mark.parametrize(("better", "code", "said"), [
+    ("1", 3, "reads PublicTest no better than"), ("2", 1, "comparing the student with")])
+def test_ship_keeps_the_default_when_the_student_is_no_better_on_publictest(tmp_path, better, code, said):
+    """Issue 11 ships the best model reached so far: a student worse than the default it would replace is not
+    shipped (FORCE=1 ships it anyway)."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for teacher in ("teacher-cnn", "teacher-resnet"):
+        (runs / f"{teacher}.keras").write_bytes(b"")
+    done = _run(tmp_path, "ship", BETTER=better)
+    assert done.returncode == code and said in done.stderr
+    assert len(_calls(tmp_path)) == 2  # the finished-check and the comparison: nothing exported or converted
+    (tmp_path / "calls.txt").unlink()
+    assert _run(tmp_path, "ship", BETTER=better, FORCE="1").returncode == 0
+    assert not any("better_on_publictest" in call for call in _calls(tmp_path)) and len(_calls(tmp_path)) == 6
 
 
 def test_all_trains_both_teachers_side_by_side_then_the_student_on_both_threads(tmp_path):
