@@ -76,3 +76,15 @@ def test_a_corrupt_state_is_named(tmp_path, text):
     (run / "last.keras").write_bytes(b"")
     with pytest.raises(ValueError, match=f"{run / 'state.json'} is corrupt .*delete the run folder"):
         check_resume(run, CAMPAIGN_CONFIG, IDENTITY)
+
+
+def test_another_configuration_is_named_by_what_differs(tmp_path):
+    """The message named the whole stored configuration (16 fields), not the one asked away from it."""
+    run = _run_folder(tmp_path, CAMPAIGN_STATE)
+    asked = FitConfig(epochs=40, batch_size=64, learning_rate=0.002, erasing=0.5,
+                      soft_labels="/work/shared/data/fer2013/fer2013new.csv", soft_label_weight=0.25)
+    with pytest.raises(ValueError, match="another configuration") as exc:
+        check_resume(run, asked, IDENTITY)
+    message = str(exc.value)
+    assert "--epochs 150 (asked: 40)" in message and "--ferplus-weight 0.5 (asked: 0.25)" in message
+    assert "weight_decay" not in message and "another --run-dir" in message
