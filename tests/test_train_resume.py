@@ -88,3 +88,11 @@ def test_another_configuration_is_named_by_what_differs(tmp_path):
     message = str(exc.value)
     assert "--epochs 150 (asked: 40)" in message and "--ferplus-weight 0.5 (asked: 0.25)" in message
     assert "weight_decay" not in message and "another --run-dir" in message
+
+
+@pytest.mark.parametrize("record", ["cnn", ["cnn"], None, 3])
+def test_a_run_record_that_is_not_an_object_is_corrupt(tmp_path, record):
+    """It was accepted (a string even matched keys as substrings) and training failed later with a TypeError."""
+    run = _run_folder(tmp_path, {**CAMPAIGN_STATE, RUN: record})
+    with pytest.raises(ValueError, match=f"{run / 'state.json'} is corrupt .*'run' record is not an object"):
+        check_resume(run, CAMPAIGN_CONFIG, IDENTITY)

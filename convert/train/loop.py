@@ -276,7 +276,9 @@ def check_resume(run_dir: Path, config: FitConfig | None,
         if differences:
             raise ValueError(f"{run_dir} holds a run with another configuration: {', '.join(differences)}; give "
                              "this run another --run-dir, or delete that one to start over")
-    recorded = state.get(RUN) or {}
+    recorded = state.get(RUN, {})
+    if not isinstance(recorded, dict):  # _fit would fail on it only after loading the checkpoint
+        raise ValueError(_corrupt(run_dir / STATE, f"its {RUN!r} record is not an object: {recorded!r}"))
     asked = json.loads(json.dumps(identity or {}))
     differences = [f"{_RUN_NAMES.get(key, key)} {recorded[key]!r} (asked: {value!r})"
                    for key, value in asked.items() if key in recorded and recorded[key] != value]
