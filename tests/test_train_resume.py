@@ -96,3 +96,18 @@ def test_a_run_record_that_is_not_an_object_is_corrupt(tmp_path, record):
     run = _run_folder(tmp_path, {**CAMPAIGN_STATE, RUN: record})
     with pytest.raises(ValueError, match=f"{run / 'state.json'} is corrupt .*'run' record is not an object"):
         check_resume(run, CAMPAIGN_CONFIG, IDENTITY)
+
+
+def test_finished_agrees_with_what_a_resume_would_do(tmp_path):
+    """A state.json and best.keras without last.keras were taken as finished (so --distill-offline skipped the
+    teachers) while fit started that folder over; a state.json holding a list raised AttributeError."""
+    from convert.train.loop import finished
+
+    run = _run_folder(tmp_path, {**CAMPAIGN_STATE, "epoch": 150})
+    (run / "best.keras").write_bytes(b"")
+    assert finished(run, 150) and not finished(run, 151)
+    (run / "last.keras").unlink()
+    assert check_resume(run, CAMPAIGN_CONFIG, IDENTITY) is None and not finished(run, 150)
+    (run / "last.keras").write_bytes(b"")
+    (run / "state.json").write_text("[]")
+    assert not finished(run, 150)

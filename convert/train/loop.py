@@ -289,12 +289,14 @@ def check_resume(run_dir: Path, config: FitConfig | None,
 
 
 def finished(run_dir: Path, epochs: int) -> bool:
-    """True when ``run_dir`` holds a run that has already trained ``epochs`` epochs (its best model is there)."""
+    """True when ``run_dir`` holds a run that has already trained ``epochs`` epochs (its best model is there), as
+    ``fit`` would resume it: a state.json without last.keras is a fresh run (``read_state``), a corrupt one is not
+    finished."""
     try:
-        state = json.loads((run_dir / STATE).read_text())
-    except (OSError, ValueError):
+        state = read_state(run_dir)
+    except ValueError:
         return False
-    return state.get("epoch", 0) >= epochs and (run_dir / BEST).is_file()
+    return state is not None and state["epoch"] >= epochs and (run_dir / BEST).is_file()
 
 
 @contextmanager
