@@ -132,6 +132,26 @@ def test_verify_existing_refuses_to_change_how_the_runtime_feeds_the_file(conver
     assert {key: manifest_path(p).read_text() for key, p in paths.items()} == manifests_before
 
 
+@pytest.mark.parametrize(("pool", "count", "said"), [
+    ("faces.npz", "100", "this run would hold 100 faces of faces.npz"),
+    ("other.npz", "140", "this run would hold 140 faces of other.npz")])
+def test_verify_existing_refuses_agreement_faces_that_may_be_calibration_faces(converted, tiny_keras,
+                                                                               calibration_npz, tmp_path, caplog,
+                                                                               pool, count, said):
+    """The int8 files were calibrated on 140 faces of faces.npz: another count or pool holds other faces out of
+    the agreement faces, so the agreement was measured partly on calibration faces (and exit 0)."""
+    import shutil
+
+    paths = _copy_converted(converted, tmp_path / "out")
+    manifests_before = {key: manifest_path(p).read_text() for key, p in paths.items()}
+    shutil.copy2(calibration_npz, tmp_path / pool)
+    with caplog.at_level("ERROR"):
+        assert _reverify(tiny_keras, tmp_path / "out", tmp_path / pool, "--calibration-count", count) == 2
+    assert "tiny_int8.tflite.json records calibration on 140 faces of faces.npz" in caplog.text
+    assert said in caplog.text and "--calibration-count tiny_int8.tflite was converted with" in caplog.text
+    assert {key: manifest_path(p).read_text() for key, p in paths.items()} == manifests_before
+
+
 # ---- --name and staging folders ----
 
 @pytest.mark.parametrize("name", ["../x", "a/b", "", "  ", ".."])
