@@ -152,6 +152,16 @@ def test_verify_existing_refuses_agreement_faces_that_may_be_calibration_faces(c
     assert {key: manifest_path(p).read_text() for key, p in paths.items()} == manifests_before
 
 
+def test_verify_existing_refuses_int8_io_it_cannot_honour(tiny_keras, tmp_path, monkeypatch, capsys):
+    """--int8-io uint8 was ignored: the int8 file kept its int8 tensors, re-signed, exit 0."""
+    import convert.cli
+
+    monkeypatch.setattr(convert.cli, "convert_model", lambda *a: pytest.fail("the conversion started"))
+    with pytest.raises(SystemExit) as exc:
+        main([str(tiny_keras), "--int8", "--verify-existing", "--int8-io", "uint8", "--out", str(tmp_path)])
+    assert exc.value.code == 2 and "--int8-io" in capsys.readouterr().err
+
+
 # ---- --name and staging folders ----
 
 @pytest.mark.parametrize("name", ["../x", "a/b", "", "  ", ".."])
