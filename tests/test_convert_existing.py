@@ -200,6 +200,15 @@ def test_stale_staging_folders_are_removed_only_when_their_run_is_gone(tmp_path,
     assert ".fer-convert-k3j_9x" in caplog.text  # named in a warning: it cannot be told whether its run still lives
 
 
+def test_a_staging_folder_naming_an_impossible_pid_is_kept(tmp_path):
+    """A pid too large for os.kill raised OverflowError out of fer-convert (a traceback, nothing converted)."""
+    from convert.staging import STAGING_PREFIX, host_tag, remove_stale_staging
+
+    folder = tmp_path / f"{STAGING_PREFIX}{host_tag()}-{'9' * 30}-abc"
+    folder.mkdir()
+    assert remove_stale_staging(tmp_path) == [] and folder.is_dir()
+
+
 def test_a_run_killed_with_sigkill_leaves_a_staging_folder_the_next_run_removes(tiny_keras, calibration_npz,
                                                                                tmp_path):
     import signal
