@@ -159,6 +159,9 @@ def test_narrowing_arguments(tmp_path: Path) -> None:
     assert narrows("benchmarks/test_startup.py", root, suite)
     assert narrows("benchmarks/test_startup.py::test_cold_start", root, suite)
     assert narrows("test_startup.py", suite, suite)
+    # a node id outside the suite (tests run beside it) leaves the suite whole; it used to make the run partial
+    assert not narrows("tests/test_convert.py::test_x", root, suite)
+    assert narrows("test_startup.py::test_cold_start[a::b]", suite, suite)
 
 
 def test_write_results_writes_latest_only_for_a_full_run(tmp_path: Path) -> None:
