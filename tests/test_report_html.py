@@ -213,6 +213,14 @@ def test_a_face_box_outside_the_frame_read_again_leaves_that_thumbnail_out(tmp_p
     assert "<img" not in page and "face box lies outside the frame" in caplog.text
 
 
+def test_thumbnails_that_could_not_be_made_are_not_announced(tmp_path):
+    """A video too short to read the moments again gave no thumbnail, and the page said they showed your face."""
+    report = replace(synthetic_report(seconds=10), source=str(_plain_video(tmp_path / "short.avi", 3, 64)))
+    page = report.to_html(thumbnails=True)
+    assert "<img" not in page and "These thumbnails show your face" not in page
+    assert "none could be made" in page
+
+
 def test_write_html_to_a_missing_folder_raises_oserror(tmp_path):
     with pytest.raises(OSError):
         synthetic_report(seconds=5).write_html(tmp_path / "missing" / "report.html")
