@@ -80,10 +80,12 @@ def partial_reasons(facts: RunFacts) -> list[str]:
 
 
 def narrows(arg: str, invocation_dir: Path, suite_dir: Path = SUITE_DIR) -> bool:
-    """Whether a command-line argument picks part of the suite: a node id (``file::test``) or a path inside it."""
-    if "::" in arg:
-        return True
-    path = (invocation_dir / arg).resolve()
+    """Whether a command-line argument picks part of the suite: a path inside it, or a node id (``file::test``) of
+    one of its files; a path or node id outside the suite (tests run beside it) picks none of it."""
+    file, node, _ = arg.partition("::")
+    path = (invocation_dir / file).resolve()
+    if node:
+        return path == suite_dir or suite_dir in path.parents
     return path != suite_dir and suite_dir in path.parents
 
 

@@ -78,6 +78,9 @@ def _options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Conve
     formats = chosen or FORMATS
     if args.int8_io and not any(f.key == "int8" for f in formats):
         parser.error("--int8-io applies to the int8 TFLite model: add --int8 (or --all)")
+    if args.int8_io and args.verify_existing:
+        parser.error("--int8-io chooses how the int8 TFLite model is built; --verify-existing builds nothing and "
+                     "keeps the tensor types the file has: re-convert it to change them")
     if args.no_data and args.calibration is None:
         parser.error("--no-data needs --calibration (faces to calibrate and verify on)")
     if args.calibration_count < 1 or args.validation_count < 1:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convert.formats import ExportFormat
+from convert.formats import BY_KEY, ExportFormat
 from runtime.manifest import Manifest, load_manifest, manifest_path, sha256_of
 
 
@@ -70,3 +70,21 @@ def check_same_input(previous: dict[str, Manifest], existing: dict[str, Path], s
             raise ValueError(f"--verify-existing: {manifest_path(existing[key]).name} records {was}, this run would "
                              f"write {now}: re-verifying keeps how the runtime feeds the file; re-convert it to "
                              "change that")
+
+
+def check_same_calibration(previous: dict[str, Manifest], existing: dict[str, Path], source: str,
+                           held_out: int) -> None:
+    """Refuses to re-verify a calibrated file on agreement faces drawn from a calibration pool (no FER-2013) unless
+    the faces held out of them, ``held_out`` of ``source``, are the ones it was calibrated on: with another pool or
+    --calibration-count its agreement would be measured partly on its own calibration faces, unnoticed."""
+    for key, manifest in previous.items():
+        if not BY_KEY[key].calibrated:
+            continue
+        recorded = manifest.extra.get("calibration")
+        was = (Path(str(recorded.get("source"))).name, recorded.get("count")) if isinstance(recorded, dict) else None
+        if was != (Path(source).name, held_out):
+            said = f"calibration on {was[1]} faces of {was[0]}" if was else "no calibration"
+            raise ValueError(f"--verify-existing: {manifest_path(existing[key]).name} records {said}, this run "
+                             f"would hold {held_out} faces of {Path(source).name} out of the agreement faces: give "
+                             f"the --calibration and --calibration-count {existing[key].name} was converted with, "
+                             "so that it is not measured on the faces it was calibrated on")

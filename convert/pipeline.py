@@ -20,7 +20,13 @@ import numpy as np
 from convert import __version__
 from convert.data.calibration import CalibrationDataError, load_faces, stratified_indices, stratified_sample
 from convert.data.fer2013 import FaceSet, check_rows, load_fer2013, load_ferplus_majority
-from convert.existing import check_same_input, check_same_source, check_unchanged, existing_manifest
+from convert.existing import (
+    check_same_calibration,
+    check_same_input,
+    check_same_source,
+    check_unchanged,
+    existing_manifest,
+)
 from convert.exporters import export_onnx, export_tflite, quantize_onnx
 from convert.formats import ExportFormat
 from convert.staging import remove_stale_staging, staging_prefix
@@ -166,6 +172,7 @@ class _Data:
     test_labels: dict[str, np.ndarray]
     calibration_source: str
     calibration_overlap: int | None = None  # validation faces that are also calibration faces (one shared pool)
+    held_out: int | None = None  # calibration faces kept out of the validation faces (one shared pool)
 
 
 def _load_data(options: ConvertOptions, calibrated: bool, classes: int) -> _Data:
@@ -210,7 +217,8 @@ def _load_data(options: ConvertOptions, calibrated: bool, classes: int) -> _Data
                     "validation faces are also calibration faces, so the calibrated formats' agreement is partly "
                     "measured on faces they were calibrated on (recorded as verification.keras.calibration_overlap)",
                     source, len(pool), options.calibration_count, options.validation_count, short, len(chosen))
-    return _Data(sample, pool.subset(np.sort(chosen)), None, {}, source, calibration_overlap=max(short, 0))
+    return _Data(sample, pool.subset(np.sort(chosen)), None, {}, source, calibration_overlap=max(short, 0),
+                 held_out=len(held_out))
 
 
 def _quant_params(path: Path) -> dict[str, Any]:
@@ -260,6 +268,8 @@ def convert_model(model_path: Path, options: ConvertOptions) -> list[ConvertResu
         check_same_input(previous, existing, source)
     calibrated = any(f.calibrated for f in options.formats)
     data = _load_data(options, calibrated, len(source.labels))
+    if previous and data.held_out is not None:
+        check_same_calibration(previous, existing, data.calibration_source, data.held_out)
     to_input = lambda faces: prepare_faces(faces.images, source.input_size, source.color, source.normalization)
     calibration = to_input(data.calibration) if data.calibration is not None else None
     validation = to_input(data.validation)

@@ -31,7 +31,7 @@ def _process_alive(pid: int) -> bool:
         return False
     except PermissionError:  # another user's process
         return True
-    except OSError:  # e.g. a pid this platform cannot signal: keep the folder
+    except (OSError, OverflowError):  # a pid this platform cannot signal, or one too large for any: keep the folder
         return True
     return True
 

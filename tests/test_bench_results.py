@@ -159,6 +159,9 @@ def test_narrowing_arguments(tmp_path: Path) -> None:
     assert narrows("benchmarks/test_startup.py", root, suite)
     assert narrows("benchmarks/test_startup.py::test_cold_start", root, suite)
     assert narrows("test_startup.py", suite, suite)
+    # a node id outside the suite (tests run beside it) leaves the suite whole; it used to make the run partial
+    assert not narrows("tests/test_convert.py::test_x", root, suite)
+    assert narrows("test_startup.py::test_cold_start[a::b]", suite, suite)
 
 
 def test_write_results_writes_latest_only_for_a_full_run(tmp_path: Path) -> None:
@@ -175,6 +178,22 @@ def test_write_results_writes_latest_only_for_a_full_run(tmp_path: Path) -> None
     assert header.startswith("partial run (`-k 'startup'`; stopped after 1 of 2 tests (interrupted)): ")
     assert json.loads((tmp_path / "partial.json").read_text())["partial"] == partial.partial
     assert (tmp_path / "latest.md").read_text().splitlines()[2].startswith("full run: 3 passed.")  # untouched
+
+
+def test_a_failing_report_leaves_the_last_full_runs_files_as_they_were(tmp_path, monkeypatch):
+    """latest.json was replaced before the table was made, so a table that failed left a new latest.json beside the
+    previous run's latest.md."""
+    import benchmarks.report
+
+    full = Results(machine={"date": "2026-01-01T00:00:00+00:00"})
+    full.outcomes["passed"] = 3
+    write_results(full, tmp_path)
+    before = {name: (tmp_path / name).read_text() for name in ("latest.json", "latest.md")}
+    monkeypatch.setattr(benchmarks.report, "markdown", lambda results: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        write_results(Results(machine={"date": "2026-01-02T00:00:00+00:00"}), tmp_path)
+    assert {name: (tmp_path / name).read_text() for name in before} == before
+    assert not list(tmp_path.glob(".*.partial"))
 
 
 SUITE_CONFTEST = """

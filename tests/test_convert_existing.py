@@ -132,6 +132,36 @@ def test_verify_existing_refuses_to_change_how_the_runtime_feeds_the_file(conver
     assert {key: manifest_path(p).read_text() for key, p in paths.items()} == manifests_before
 
 
+@pytest.mark.parametrize(("pool", "count", "said"), [
+    ("faces.npz", "100", "this run would hold 100 faces of faces.npz"),
+    ("other.npz", "140", "this run would hold 140 faces of other.npz")])
+def test_verify_existing_refuses_agreement_faces_that_may_be_calibration_faces(converted, tiny_keras,
+                                                                               calibration_npz, tmp_path, caplog,
+                                                                               pool, count, said):
+    """The int8 files were calibrated on 140 faces of faces.npz: another count or pool holds other faces out of
+    the agreement faces, so the agreement was measured partly on calibration faces (and exit 0)."""
+    import shutil
+
+    paths = _copy_converted(converted, tmp_path / "out")
+    manifests_before = {key: manifest_path(p).read_text() for key, p in paths.items()}
+    shutil.copy2(calibration_npz, tmp_path / pool)
+    with caplog.at_level("ERROR"):
+        assert _reverify(tiny_keras, tmp_path / "out", tmp_path / pool, "--calibration-count", count) == 2
+    assert "tiny_int8.tflite.json records calibration on 140 faces of faces.npz" in caplog.text
+    assert said in caplog.text and "--calibration-count tiny_int8.tflite was converted with" in caplog.text
+    assert {key: manifest_path(p).read_text() for key, p in paths.items()} == manifests_before
+
+
+def test_verify_existing_refuses_int8_io_it_cannot_honour(tiny_keras, tmp_path, monkeypatch, capsys):
+    """--int8-io uint8 was ignored: the int8 file kept its int8 tensors, re-signed, exit 0."""
+    import convert.cli
+
+    monkeypatch.setattr(convert.cli, "convert_model", lambda *a: pytest.fail("the conversion started"))
+    with pytest.raises(SystemExit) as exc:
+        main([str(tiny_keras), "--int8", "--verify-existing", "--int8-io", "uint8", "--out", str(tmp_path)])
+    assert exc.value.code == 2 and "--int8-io" in capsys.readouterr().err
+
+
 # ---- --name and staging folders ----
 
 @pytest.mark.parametrize("name", ["../x", "a/b", "", "  ", ".."])
@@ -168,6 +198,15 @@ def test_stale_staging_folders_are_removed_only_when_their_run_is_gone(tmp_path,
         assert remove_stale_staging(tmp_path) == [tmp_path / folders["dead"]]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(v for k, v in folders.items() if k != "dead")
     assert ".fer-convert-k3j_9x" in caplog.text  # named in a warning: it cannot be told whether its run still lives
+
+
+def test_a_staging_folder_naming_an_impossible_pid_is_kept(tmp_path):
+    """A pid too large for os.kill raised OverflowError out of fer-convert (a traceback, nothing converted)."""
+    from convert.staging import STAGING_PREFIX, host_tag, remove_stale_staging
+
+    folder = tmp_path / f"{STAGING_PREFIX}{host_tag()}-{'9' * 30}-abc"
+    folder.mkdir()
+    assert remove_stale_staging(tmp_path) == [] and folder.is_dir()
 
 
 def test_a_run_killed_with_sigkill_leaves_a_staging_folder_the_next_run_removes(tiny_keras, calibration_npz,

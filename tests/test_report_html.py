@@ -195,6 +195,32 @@ def test_thumbnails_need_the_video_file():
         report.to_html(thumbnails=True)
 
 
+def _plain_video(path: Path, frames: int, side: int) -> Path:
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (side, side))
+    for _ in range(frames):
+        writer.write(np.full((side, side, 3), 128, np.uint8))
+    writer.release()
+    return path
+
+
+def test_a_face_box_outside_the_frame_read_again_leaves_that_thumbnail_out(tmp_path, caplog):
+    """A video that is not the one analysed (smaller frames) raised ValueError and no page was made."""
+    report = replace(synthetic_report(seconds=10), source=str(_plain_video(tmp_path / "small.avi", 400, 64)))
+    with caplog.at_level("WARNING"):
+        page = report.to_html(thumbnails=True)
+    assert "<img" not in page and "face box lies outside the frame" in caplog.text
+
+
+def test_thumbnails_that_could_not_be_made_are_not_announced(tmp_path):
+    """A video too short to read the moments again gave no thumbnail, and the page said they showed your face."""
+    report = replace(synthetic_report(seconds=10), source=str(_plain_video(tmp_path / "short.avi", 3, 64)))
+    page = report.to_html(thumbnails=True)
+    assert "<img" not in page and "These thumbnails show your face" not in page
+    assert "none could be made" in page
+
+
 def test_write_html_to_a_missing_folder_raises_oserror(tmp_path):
     with pytest.raises(OSError):
         synthetic_report(seconds=5).write_html(tmp_path / "missing" / "report.html")

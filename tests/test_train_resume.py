@@ -76,3 +76,38 @@ def test_a_corrupt_state_is_named(tmp_path, text):
     (run / "last.keras").write_bytes(b"")
     with pytest.raises(ValueError, match=f"{run / 'state.json'} is corrupt .*delete the run folder"):
         check_resume(run, CAMPAIGN_CONFIG, IDENTITY)
+
+
+def test_another_configuration_is_named_by_what_differs(tmp_path):
+    """The message named the whole stored configuration (16 fields), not the one asked away from it."""
+    run = _run_folder(tmp_path, CAMPAIGN_STATE)
+    asked = FitConfig(epochs=40, batch_size=64, learning_rate=0.002, erasing=0.5,
+                      soft_labels="/work/shared/data/fer2013/fer2013new.csv", soft_label_weight=0.25)
+    with pytest.raises(ValueError, match="another configuration") as exc:
+        check_resume(run, asked, IDENTITY)
+    message = str(exc.value)
+    assert "--epochs 150 (asked: 40)" in message and "--ferplus-weight 0.5 (asked: 0.25)" in message
+    assert "weight_decay" not in message and "another --run-dir" in message
+
+
+@pytest.mark.parametrize("record", ["cnn", ["cnn"], None, 3])
+def test_a_run_record_that_is_not_an_object_is_corrupt(tmp_path, record):
+    """It was accepted (a string even matched keys as substrings) and training failed later with a TypeError."""
+    run = _run_folder(tmp_path, {**CAMPAIGN_STATE, RUN: record})
+    with pytest.raises(ValueError, match=f"{run / 'state.json'} is corrupt .*'run' record is not an object"):
+        check_resume(run, CAMPAIGN_CONFIG, IDENTITY)
+
+
+def test_finished_agrees_with_what_a_resume_would_do(tmp_path):
+    """A state.json and best.keras without last.keras were taken as finished (so --distill-offline skipped the
+    teachers) while fit started that folder over; a state.json holding a list raised AttributeError."""
+    from convert.train.loop import finished
+
+    run = _run_folder(tmp_path, {**CAMPAIGN_STATE, "epoch": 150})
+    (run / "best.keras").write_bytes(b"")
+    assert finished(run, 150) and not finished(run, 151)
+    (run / "last.keras").unlink()
+    assert check_resume(run, CAMPAIGN_CONFIG, IDENTITY) is None and not finished(run, 150)
+    (run / "last.keras").write_bytes(b"")
+    (run / "state.json").write_text("[]")
+    assert not finished(run, 150)

@@ -235,6 +235,12 @@ def load_checkpoint(path: Path) -> Any:
         raise ValueError(_corrupt(path, f"cannot be loaded as a Keras model: {exc}")) from None
 
 
+# FitConfig fields by the fer-train option that sets them, for the message naming what differs
+_CONFIG_NAMES = {"epochs": "--epochs", "batch_size": "--batch-size", "learning_rate": "--learning-rate",
+                 "seed": "--seed", "init_from": "--init-from", "teachers": "--teacher",
+                 "distill_weight": "--distill-weight", "distill_offline": "--distill-offline", "erasing": "--erasing",
+                 "soft_labels": "--ferplus-votes", "soft_label_weight": "--ferplus-weight",
+                 "class_weights": "class weights (from the training labels)"}
 _RUN_NAMES = {"architecture": "architecture", "width": "width", "input_side": "input side", "limit": "--limit",
               "data": "data file", "data_bytes": "data file size (bytes)", "metadata": "metadata file",
               "metadata_bytes": "metadata file size (bytes)", "frame_skip": "--frame-skip",
@@ -262,9 +268,17 @@ def check_resume(run_dir: Path, config: FitConfig | None,
     # a field added to FitConfig after the run started is absent from its state: the run used its default
     defaults = {f.name: f.default for f in fields(FitConfig) if f.default is not MISSING}
     state["config"] = {**json.loads(json.dumps(defaults)), **state["config"]}
-    if config is not None and state["config"] != json.loads(json.dumps(asdict(config))):
-        raise ValueError(f"{run_dir} holds a run with another configuration: {state['config']}")
-    recorded = state.get(RUN) or {}
+    if config is not None:
+        wanted = json.loads(json.dumps(asdict(config)))
+        held = state["config"]
+        differences = [f"{_CONFIG_NAMES.get(key, key)} {held.get(key)!r} (asked: {wanted.get(key)!r})"
+                       for key in (*wanted, *(k for k in held if k not in wanted)) if held.get(key) != wanted.get(key)]
+        if differences:
+            raise ValueError(f"{run_dir} holds a run with another configuration: {', '.join(differences)}; give "
+                             "this run another --run-dir, or delete that one to start over")
+    recorded = state.get(RUN, {})
+    if not isinstance(recorded, dict):  # _fit would fail on it only after loading the checkpoint
+        raise ValueError(_corrupt(run_dir / STATE, f"its {RUN!r} record is not an object: {recorded!r}"))
     asked = json.loads(json.dumps(identity or {}))
     differences = [f"{_RUN_NAMES.get(key, key)} {recorded[key]!r} (asked: {value!r})"
                    for key, value in asked.items() if key in recorded and recorded[key] != value]
@@ -275,12 +289,14 @@ def check_resume(run_dir: Path, config: FitConfig | None,
 
 
 def finished(run_dir: Path, epochs: int) -> bool:
-    """True when ``run_dir`` holds a run that has already trained ``epochs`` epochs (its best model is there)."""
+    """True when ``run_dir`` holds a run that has already trained ``epochs`` epochs (its best model is there), as
+    ``fit`` would resume it: a state.json without last.keras is a fresh run (``read_state``), a corrupt one is not
+    finished."""
     try:
-        state = json.loads((run_dir / STATE).read_text())
-    except (OSError, ValueError):
+        state = read_state(run_dir)
+    except ValueError:
         return False
-    return state.get("epoch", 0) >= epochs and (run_dir / BEST).is_file()
+    return state is not None and state["epoch"] >= epochs and (run_dir / BEST).is_file()
 
 
 @contextmanager

@@ -145,9 +145,13 @@ def _moments(moments: list[Moment], pictures: dict[int, str] | None) -> str:
         cards.append(f'<li class="moment {tag}">{image}<span class="when">{when}</span>'
                      f'<span class="what">{escape(moment.label)} {moment.probability:.0%}</span>'
                      f'<span class="tag">{tag}</span></li>')
-    note = ("These thumbnails show your face: think before you share this page." if pictures is not None else
-            "Face thumbnails are left out so that the page can be shared; fer-analyze --report-thumbnails adds "
-            "them.")
+    if pictures is None:
+        note = ("Face thumbnails are left out so that the page can be shared; fer-analyze --report-thumbnails adds "
+                "them.")
+    elif not pictures:  # asked for, but no frame could be read again
+        note = "Face thumbnails were asked for, but none could be made: the video's frames could not be read again."
+    else:
+        note = "These thumbnails show your face: think before you share this page."
     lead = ("Peaks are the strongest moments of an emotion other than Neutral; samples are spread evenly over the "
             "interview.")
     return _section("moments", "Key moments",

@@ -46,7 +46,8 @@ def face_thumbnail(frame: np.ndarray, moment: Moment) -> str:
 
 
 def thumbnails(source: str | Path, moments: Sequence[Moment]) -> dict[int, str]:
-    """Thumbnails of the moments' faces by frame number (frames that cannot be read again are left out).
+    """Thumbnails of the moments' faces by frame number (frames that cannot be read again, or whose face box lies
+    outside the frame read, are left out with a warning).
 
     Raises:
         ValueError: the source is not a video file that can be opened again (e.g. a webcam).
@@ -71,7 +72,10 @@ def thumbnails(source: str | Path, moments: Sequence[Moment]) -> dict[int, str]:
             if not ok or position != moment.index + 1:
                 log.warning("%s: frame %d could not be read again; no thumbnail for it", path, moment.index)
                 continue
-            found[moment.index] = face_thumbnail(frame, moment)
+            try:
+                found[moment.index] = face_thumbnail(frame, moment)
+            except ValueError as exc:  # the file changed since the analysis (another size): one thumbnail less
+                log.warning("%s: %s; no thumbnail for it", path, exc)
     finally:
         capture.release()
     return found
