@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from runtime.manifest import FORMATS, PRECISIONS
+from runtime.outputs import replace_file
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -75,20 +75,12 @@ def write_results(results: Results, out_dir: Path = RESULTS_DIR) -> list[Path]:
     text = json.dumps(data, indent=2, default=str) + "\n"
     table = markdown(results)  # made before anything is written: a failure here leaves the last run's pair whole
     written = [out_dir / f"{stem}.json", out_dir / f"{stem}.md"]
-    _write_whole(written[0], text)
-    _write_whole(written[1], table)
+    replace_file(written[0], text)
+    replace_file(written[1], table)
     stamp = str(results.machine.get("date", "run")).replace(":", "").replace("+0000", "Z")
     raw = out_dir / "raw" / f"{stamp}-{stem}.json"
     raw.parent.mkdir(exist_ok=True)
-    _write_whole(raw, text)
+    replace_file(raw, text)
     written.append(raw)
     written.extend(write_plots(results, out_dir, prefix="" if stem == "latest" else "partial-"))
     return written
-
-
-def _write_whole(path: Path, text: str) -> None:
-    """Writes beside ``path`` and moves the file into place, so that a run stopped while writing (Ctrl-C at the
-    session's end) leaves the previous file whole, not a truncated one."""
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
