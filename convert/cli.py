@@ -178,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         log.error("%s", exc)
         return 2
+    except OSError as exc:  # the disk filled, a broken link as --out...: a failure of the work, not of the input
+        log.error("conversion failed: %s", exc)
+        return 1
     print(format_table(results))
     for r in results:
         print(f"wrote {r.path} (+ {manifest_path(r.path).name})")

@@ -307,6 +307,24 @@ def test_a_stop_that_a_library_swallowed_still_writes_nothing(tiny_keras, calibr
     assert list(out.iterdir()) == []
 
 
+def test_a_failed_write_exits_1_naming_it_without_a_traceback(tmp_path, monkeypatch, caplog, calibration_npz):
+    """An OSError past the input checks (the disk full while writing) is a failed conversion: exit 1 with the
+    error, not a traceback."""
+    import errno
+
+    import convert.cli as cli
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "o" / "m_fp32.tflite"))
+
+    monkeypatch.setattr(cli, "convert_model", disk_full)
+    model = tmp_path / "m.keras"
+    model.write_bytes(b"PK")
+    code = cli.main([str(model), "--fp32", "--out", str(tmp_path / "o"), "--no-data", "--calibration",
+                     str(calibration_npz)])
+    assert code == 1 and "conversion failed" in caplog.text and "No space left on device" in caplog.text
+
+
 def test_a_stop_that_a_library_turned_into_another_error_exits_as_stopped(tmp_path, monkeypatch, caplog,
                                                                         calibration_npz):
     """SIGTERM's SystemExit re-raised by TensorFlow's converter as its own error (so a RuntimeError from our export
