@@ -204,7 +204,7 @@ def test_a_ferplus_file_of_other_rows_is_refused_before_training(tmp_path, caplo
 def test_random_erasing_replaces_one_rectangle_of_the_chosen_faces():
     import tensorflow as tf
 
-    from convert.train.loop import random_erasing
+    from convert.train.augment import random_erasing
 
     tf.random.set_seed(3)
     faces = tf.fill((64, 48, 48, 1), 100.0)
