@@ -15,6 +15,7 @@ from convert.data.paths import default_fer2013, default_ferplus, is_shared_fer20
 from convert.formats import FORMATS
 from convert.pipeline import ConversionCancelled, ConvertOptions, ConvertResult, convert_model, name_problem
 from runtime.manifest import COLOR_MODES, Normalization, manifest_path
+from runtime.outputs import folder_problem
 
 log = logging.getLogger("fer-convert")
 
@@ -133,16 +134,6 @@ def format_table(results: list[ConvertResult]) -> str:
     return "\n".join(rows)
 
 
-def output_folder_problem(out: Path) -> str | None:
-    """Why ``out`` cannot be (made) a writable folder, or None; checked before any model or data is loaded."""
-    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
-    if not existing.is_dir():
-        return f"{existing} is a file, not a folder"
-    if not os.access(existing, os.W_OK):
-        return f"{existing} is not writable"
-    return None
-
-
 _STOP = threading.Event()  # set by SIGTERM; the pipeline checks it too, in case a library swallowed the SystemExit
 
 
@@ -158,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     options = replace(_options(args, parser), cancel=_STOP)
-    problem = output_folder_problem(options.out_dir)
+    problem = folder_problem(options.out_dir)  # before any model or data is loaded
     if problem:
         log.error("--out %s: %s", options.out_dir, problem)
         return 2

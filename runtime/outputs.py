@@ -27,6 +27,17 @@ STDOUT = "-"
 STAGING_NAME = re.compile(r"\.(?P<target>.+)\.\d+-[0-9a-f]{8}\.tmp")  # staging_path's names; target: what it becomes
 
 
+def folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` can neither be used nor made (its nearest existing ancestor is a file, or not writable), or
+    None: the outputs' folders are checked before any work."""
+    existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable"
+    return None
+
+
 def _check_file_target(option: str, path: Path) -> None:
     if path.is_dir():
         raise ValueError(f"{option} {path}: is a folder; name a file")
@@ -40,9 +51,9 @@ def _check_file_target(option: str, path: Path) -> None:
 def _check_folder_target(option: str, path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise ValueError(f"{option} {path}: the input is a folder, so this must be a folder too, not a file")
-    existing = next(p for p in (path, *path.parents) if p.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK):
-        raise ValueError(f"{option} {path}: cannot create folders in {existing}")
+    problem = folder_problem(path)
+    if problem:
+        raise ValueError(f"{option} {path}: cannot create folders there: {problem}")
 
 
 def check_targets(kind: str, json_path: Path | None, csv_path: Path | None, annotate: Path | None) -> None:

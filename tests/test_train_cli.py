@@ -77,7 +77,7 @@ def _emotion(tmp_path, *extra):
 @pytest.mark.parametrize(("extra", "said"), [
     (("--out", "{t}/a.onnx"), "must name a .keras or .h5 file"),
     (("--out", "{t}/folder.keras"), "is a folder"),
-    (("--out", "{t}/a_file/m.keras"), "is not a folder"),
+    (("--out", "{t}/a_file/m.keras"), "is a file, not a folder"),
     (("--run-dir", "{t}/a_file"), "is a file, not a run folder"),
     (("--log", "{t}/folder.keras"), "is a folder"),
 ])

@@ -15,6 +15,7 @@ from pathlib import Path
 from convert.data.paths import default_fer2013, default_ferplus, ferplus_votes_file, is_shared_fer2013
 from convert.train.models import ARCHITECTURES, DEFAULT_WIDTHS
 from convert.train.stopping import Terminated, sigterm_stops_as_ctrl_c, stopped
+from runtime.outputs import folder_problem
 from runtime.preprocess import DEFAULT_CROP_PADDING
 
 
@@ -152,16 +153,9 @@ def _set_threads(threads: int) -> None:
 
 
 def _folder_problem(folder: Path, what: str) -> str | None:
-    """Why ``folder`` can neither be used nor made (its nearest existing ancestor is not a writable folder), or
-    None."""
-    probe = folder
-    while not probe.exists() and probe.parent != probe:
-        probe = probe.parent
-    if not probe.is_dir():
-        return f"{what}: {probe} is not a folder"
-    if not os.access(probe, os.W_OK | os.X_OK):
-        return f"{what}: {probe} is not writable"
-    return None
+    """Why ``folder`` can neither be used nor made, prefixed with ``what``, or None."""
+    problem = folder_problem(folder)
+    return f"{what}: {problem}" if problem else None
 
 
 def _file_problem(path: Path, option: str, suffixes: tuple[str, ...] = ()) -> str | None:
