@@ -9,7 +9,8 @@ from benchmarks.results import Results, model_order
 
 
 def write_plots(results: Results, out_dir: Path, prefix: str = "") -> list[Path]:
-    """Writes the plots there is data for; none (and no error) when matplotlib is missing."""
+    """Writes the plots there is data for, and removes an earlier run's plot there is none for now (it would sit
+    beside this run's tables as if measured with them); none (and no error) when matplotlib is missing."""
     try:
         import matplotlib
 
@@ -20,9 +21,10 @@ def write_plots(results: Results, out_dir: Path, prefix: str = "") -> list[Path]
     written = []
     for name, draw in (("latency", _latency), ("accuracy_drop", _accuracy_drop), ("video_fps", _video_fps)):
         figure = draw(plt, results)
-        if figure is None:
-            continue
         path = out_dir / f"{prefix}{name}.png"
+        if figure is None:
+            path.unlink(missing_ok=True)
+            continue
         figure.tight_layout()
         figure.savefig(path, dpi=110)
         plt.close(figure)

@@ -193,7 +193,20 @@ def test_a_failing_report_leaves_the_last_full_runs_files_as_they_were(tmp_path,
     with pytest.raises(ZeroDivisionError):
         write_results(Results(machine={"date": "2026-01-02T00:00:00+00:00"}), tmp_path)
     assert {name: (tmp_path / name).read_text() for name in before} == before
-    assert not list(tmp_path.glob(".*.partial"))
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_plot_without_data_in_this_run_is_removed_not_left_from_the_last(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the plots need matplotlib (extra 'bench')")
+    full = Results(machine={"date": "2026-01-01T00:00:00+00:00"})
+    full.outcomes["passed"] = 1
+    full.add("latency", model="resnet16", format="tflite", file="m.tflite", threads=1, batch=1, median_ms=0.2,
+             per_face_ms=0.2)
+    assert tmp_path / "latency.png" in write_results(full, tmp_path)
+    later = Results(machine={"date": "2026-01-02T00:00:00+00:00"})
+    later.outcomes["passed"] = 1
+    assert tmp_path / "latency.png" not in write_results(later, tmp_path)
+    assert not (tmp_path / "latency.png").exists()  # not last run's plot beside this run's tables
 
 
 SUITE_CONFTEST = """
