@@ -28,20 +28,17 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"model(s) not found: {', '.join(missing)}", file=sys.stderr)
         return 2
-    from convert.data.fer2013 import load_fer2013, load_ferplus_majority
-    from convert.data.paths import default_fer2013, default_ferplus, is_shared_fer2013
+    from convert.data.fer2013 import default_split_with_ferplus
 
-    data = default_fer2013()
-    if data is None:
-        print("no FER-2013 file: set FER2013_CSV or FER_EDGE_DATA", file=sys.stderr)
+    try:
+        faces, ferplus = default_split_with_ferplus("PublicTest")
+    except FileNotFoundError as exc:
+        print(exc, file=sys.stderr)
         return 2
     import keras
 
     from convert.train.emotion import evaluate
 
-    faces = load_fer2013(data, ("PublicTest",))["PublicTest"]
-    ferplus_file = default_ferplus() if is_shared_fer2013(data) else None  # its rows are the shared file's
-    ferplus = load_ferplus_majority(ferplus_file) if ferplus_file else None
     rows = {}
     for role, path in (("candidate", args.candidate), ("current", args.current)):
         model = keras.models.load_model(path, compile=False)

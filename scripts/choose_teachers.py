@@ -29,21 +29,19 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"teacher(s) not found: {', '.join(missing)}", file=sys.stderr)
         return 2
-    from convert.data.fer2013 import load_fer2013, load_ferplus_majority
-    from convert.data.paths import default_fer2013, default_ferplus, is_shared_fer2013
+    from convert.data.fer2013 import default_split_with_ferplus
 
-    data = default_fer2013()
-    if data is None:
-        print("no FER-2013 file: set FER2013_CSV or FER_EDGE_DATA", file=sys.stderr)
+    try:
+        faces, ferplus = default_split_with_ferplus("PublicTest")
+    except FileNotFoundError as exc:
+        print(exc, file=sys.stderr)
         return 2
     from convert.train.distill import ensemble_probabilities, load_teacher
     from convert.train.emotion import faces_to_input
     from convert.train.teachers import choose
     from runtime.manifest import FER2013_LABELS
 
-    faces = load_fer2013(data, ("PublicTest",))["PublicTest"]
-    ferplus_file = default_ferplus() if is_shared_fer2013(data) else None  # its rows are the shared file's
-    ferplus = load_ferplus_majority(ferplus_file)[faces.rows] if ferplus_file else None
+    ferplus = ferplus[faces.rows] if ferplus is not None else None
     answers = []
     for path in args.teachers:
         teacher = load_teacher(path, len(FER2013_LABELS))

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
 from runtime.manifest import Manifest, Normalization, save_manifest
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "campaign_status.py"
-
-
-def _module():
-    spec = importlib.util.spec_from_file_location("campaign_status", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.scripts import load_script
 
 
 def _run(runs: Path, name: str, epoch: int, epochs: int, seconds: float, history: list | None = None) -> Path:
@@ -30,7 +21,7 @@ def _run(runs: Path, name: str, epoch: int, epochs: int, seconds: float, history
 
 
 def test_rows_show_progress_and_the_exported_models_accuracy(tmp_path, capsys):
-    status = _module()
+    status = load_script("campaign_status")
     _run(tmp_path, "teacher", 61, 150, 61 * 300.0)
     _run(tmp_path, "student", 150, 150, 150 * 60.0)
     exported = tmp_path / "student.keras"
@@ -56,12 +47,12 @@ def test_the_pace_is_the_recent_epochs_not_the_whole_runs_mean(tmp_path, capsys)
     history = ([{"epoch": e, "seconds": 600.0} for e in range(1, 5)]
                + [{"epoch": e, "seconds": 180.0} for e in range(5, 9)] + [{"epoch": 9, "seconds": 900.0}])
     _run(tmp_path, "teacher", 10, 110, 10 * 400.0, [{"epoch": 0}] + history)
-    assert _module().main([str(tmp_path)]) == 0
+    assert load_script("campaign_status").main([str(tmp_path)]) == 0
     row = capsys.readouterr().out.splitlines()[2]
     assert row == "| teacher | 10 of 110 (100 left) | 65.12% (epoch 9) | 1.1 | 3.0 | 5.0 | - | - |"
 
 
 def test_a_missing_campaign_folder_is_named(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
-        _module().main([str(tmp_path / "none")])
+        load_script("campaign_status").main([str(tmp_path / "none")])
     assert stop.value.code == 2 and "no campaign folder at" in capsys.readouterr().err

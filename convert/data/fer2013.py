@@ -164,3 +164,20 @@ def load_ferplus_votes(path: str | Path) -> np.ndarray:
     if (result < 0).any():
         raise MalformedDataError(f"{path}: negative vote counts")
     return result
+
+
+def default_split_with_ferplus(split: str = "PublicTest") -> tuple[FaceSet, np.ndarray | None]:
+    """``split`` of the default FER-2013 file (``default_fer2013``) and, when that file is the shared one, the FER+
+    majority labels of all its rows (None for another file: the shared labels' rows are the shared file's).
+
+    Raises:
+        FileNotFoundError: there is no FER-2013 file ($FER2013_CSV, or the data root's).
+    """
+    from convert.data.paths import default_fer2013, default_ferplus, is_shared_fer2013
+
+    data = default_fer2013()
+    if data is None:
+        raise FileNotFoundError("no FER-2013 file: set FER2013_CSV or FER_EDGE_DATA")
+    faces = load_fer2013(data, (split,))[split]
+    ferplus = default_ferplus() if is_shared_fer2013(data) else None
+    return faces, load_ferplus_majority(ferplus) if ferplus else None
