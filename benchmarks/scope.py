@@ -2,9 +2,9 @@
 why: what the session saw (``ScopeRecorder``, a pytest plugin) and the decision on it (``partial_reasons``, pure).
 
 A run is full only when every test file of the suite was collected, nothing was narrowed or deselected (no -k, -m,
---ignore, --deselect, --lf, --sw, --benchmark-skip/--benchmark-only, no path or node id inside the suite), the
-benchmarks were timed (not --benchmark-disable) and every collected test ran to its end (not stopped by -x,
---maxfail or Ctrl-C).
+--ignore, --ignore-glob, --deselect, --lf, --sw, --sw-skip, --benchmark-skip/--benchmark-only, no path or node id
+inside the suite), the benchmarks were timed (not --benchmark-disable) and every collected test ran to its end (not
+stopped by -x, --maxfail or Ctrl-C).
 """
 
 from __future__ import annotations
